@@ -1,0 +1,30 @@
+//! The command line: what was typed (clap) and what each command does with it.
+
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use self::serve::ServeArgs;
+
+/// Contract and load testing for the Botpress Cloud API.
+#[derive(Debug, Parser)]
+#[command(name = "bpharness", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the embedded reference server.
+    Serve(ServeArgs),
+}
+
+/// Runs a parsed command line to its exit code.
+pub async fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Serve(args) => serve::run(args).await,
+    }
+}

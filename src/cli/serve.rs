@@ -1,0 +1,60 @@
+//! `bpharness serve`.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::exit;
+use crate::server::{ServerConfig, spawn};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (loopback by default).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// A token the server accepts for the primary workspace (repeatable; default: one random token).
+    #[arg(long = "token", env = "BP_TOKEN", value_delimiter = ',')]
+    pub tokens: Vec<String>,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, default_value_t = ServerConfig::default().max_body_bytes)]
+    pub max_body_bytes: usize,
+}
+
+pub async fn run(args: ServeArgs) -> ExitCode {
+    let config = ServerConfig {
+        tokens: args.tokens,
+        max_body_bytes: args.max_body_bytes,
+        ..ServerConfig::default()
+    };
+    let handle = match spawn(config, args.listen).await {
+        Ok(handle) => handle,
+        Err(e) => {
+            eprintln!("error: cannot listen on {}: {e}", args.listen);
+            return ExitCode::from(exit::UNREACHABLE);
+        }
+    };
+    let seeds = handle.seeds().clone();
+    println!("bpharness reference server listening on {}", handle.url);
+    println!("url: {}", handle.url);
+    for token in &seeds.tokens {
+        println!("token: {token}");
+    }
+    println!("workspace id: {}", seeds.workspace_id);
+    println!("bot id: {}", seeds.bot_id);
+    println!("other bot id: {}", seeds.other_bot_id);
+    println!("other workspace id: {}", seeds.other_workspace_id);
+    println!("other workspace token: {}", seeds.other_workspace_token);
+    println!("other workspace bot id: {}", seeds.other_workspace_bot_id);
+    println!(
+        "try: curl -H \"Authorization: Bearer {}\" -H \"x-bot-id: {}\" {}/v1/chat/users",
+        seeds.tokens[0], seeds.bot_id, handle.url
+    );
+    tokio::select! {
+        result = handle.wait() => match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => { eprintln!("error: server stopped: {e}"); ExitCode::from(exit::INTERNAL) }
+        },
+        _ = tokio::signal::ctrl_c() => ExitCode::SUCCESS,
+    }
+}

@@ -1,0 +1,72 @@
+//! Authentication on every route, and the `x-bot-id` scope of runtime routes.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::api::ErrorType;
+
+use super::error::ApiError;
+use super::state::AppState;
+use super::store::{BotSpace, Grant};
+
+/// Middleware: a request without a known bearer token stops here with 401, whatever its
+/// route, so no route can forget the check.
+pub async fn require_token(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim());
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        return ApiError::new(
+            ErrorType::Unauthorized,
+            "missing bearer token in the Authorization header",
+        )
+        .into_response();
+    };
+    let Some(grant) = state.store().grant(token) else {
+        return ApiError::new(ErrorType::Unauthorized, "the bearer token is not valid").into_response();
+    };
+    req.extensions_mut().insert(grant);
+    next.run(req).await
+}
+
+/// The bot a runtime request acts for: named by `x-bot-id`, existing, and in a workspace
+/// the token may enter.
+pub struct BotCtx(pub Arc<BotSpace>);
+
+impl FromRequestParts<AppState> for BotCtx {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let grant = parts
+            .extensions
+            .get::<Arc<Grant>>()
+            .ok_or_else(|| ApiError::new(ErrorType::Unauthorized, "missing bearer token"))?;
+        let bot_id = parts
+            .headers
+            .get("x-bot-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| ApiError::invalid_payload("missing required header x-bot-id"))?;
+        let bot = state
+            .store()
+            .bot(bot_id)
+            .ok_or_else(|| ApiError::not_found("bot", bot_id))?;
+        if !grant.workspaces.contains(&bot.workspace_id) {
+            return Err(ApiError::new(
+                ErrorType::Forbidden,
+                format!("the token may not act for bot {bot_id:?}"),
+            ));
+        }
+        Ok(BotCtx(bot))
+    }
+}

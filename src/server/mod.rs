@@ -1,0 +1,21 @@
+//! The embedded reference server: an in-memory implementation of the Botpress Cloud API,
+//! faithful to the documentation, that `run` and `load` target when no `--target` is given
+//! and that every test runs against.
+
+mod auth;
+mod body;
+mod config;
+mod error;
+mod ids;
+mod paging;
+mod query;
+mod routes;
+mod spawn;
+mod state;
+mod store;
+
+pub use self::config::ServerConfig;
+pub use self::error::ApiError;
+pub use self::routes::{BUILT_IN_ACTIONS, router};
+pub use self::spawn::{ServerHandle, spawn, spawn_local};
+pub use self::state::{AppState, Seeds};

@@ -1,0 +1,253 @@
+//! Conversations and their participants.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+
+use crate::server::auth::BotCtx;
+use crate::server::body::RawBody;
+use crate::server::error::{ApiError, ApiResult};
+use crate::server::ids::{Timestamp, new_id};
+use crate::server::paging::Direction;
+use crate::server::query::QueryParams;
+use crate::server::state::AppState;
+use crate::server::store::{BotData, Conversation, Tags, merge_tags, tags_match};
+
+use super::listing::{Window, respond};
+use super::reply::{self, PathIds};
+use super::users::lookup_tags;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateConversation {
+    channel: String,
+    tags: Tags,
+    integration_name: Option<String>,
+    discriminate_by_tags: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateConversation {
+    current_task_id: Option<String>,
+    tags: Option<Tags>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AddParticipant {
+    user_id: String,
+}
+
+/// The integration that owns a conversation: named in the body (deprecated field), else by
+/// the calling integration's headers, else the API itself.
+fn integration_of(headers: &HeaderMap, named: Option<&str>) -> String {
+    named
+        .or_else(|| headers.get("x-integration-name").and_then(|v| v.to_str().ok()))
+        .or_else(|| headers.get("x-integration-alias").and_then(|v| v.to_str().ok()))
+        .unwrap_or("api")
+        .to_string()
+}
+
+fn insert(state: &AppState, data: &mut BotData, body: CreateConversation, integration: String) -> Conversation {
+    let now = Timestamp::now();
+    let mut tags = Tags::new();
+    merge_tags(&mut tags, &body.tags);
+    let conversation = Conversation {
+        id: new_id("conv"),
+        current_task_id: None,
+        current_workflow_id: None,
+        created_at: now,
+        updated_at: now,
+        channel: body.channel,
+        integration,
+        tags,
+        seq: state.store().next_seq(),
+        participants: Default::default(),
+    };
+    data.conversations.insert(conversation.id.clone(), conversation.clone());
+    conversation
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    BotCtx(bot): BotCtx,
+    headers: HeaderMap,
+    body: RawBody,
+) -> ApiResult<Response> {
+    let body: CreateConversation = body.parse("createConversation")?;
+    let integration = integration_of(&headers, body.integration_name.as_deref());
+    let mut data = bot.data.write().expect("bot data poisoned");
+    let conversation = insert(&state, &mut data, body, integration);
+    Ok(reply::one(StatusCode::CREATED, "conversation", &conversation))
+}
+
+pub async fn get(BotCtx(bot): BotCtx, ids: PathIds) -> ApiResult<Response> {
+    let data = bot.data.read().expect("bot data poisoned");
+    let c = data
+        .conversations
+        .get(ids.get(0))
+        .ok_or_else(|| ApiError::not_found("conversation", ids.get(0)))?;
+    Ok(reply::one(StatusCode::OK, "conversation", c))
+}
+
+pub async fn list(State(state): State<AppState>, BotCtx(bot): BotCtx, q: QueryParams) -> ApiResult<Response> {
+    let window = Window::read(&q, true, false, true)?;
+    let tags = q.map("tags")?;
+    let participants = q.list("participantIds");
+    let integration = q.get("integrationName");
+    let channel = q.get("channel");
+    let data = bot.data.read().expect("bot data poisoned");
+    let items = data
+        .conversations
+        .values()
+        .filter(|c| tags_match(&c.tags, &tags))
+        .filter(|c| window.admits(c.created_at, c.updated_at))
+        .filter(|c| participants.iter().all(|p| c.participants.contains_key(p)))
+        .filter(|c| integration.is_none_or(|i| c.integration == i))
+        .filter(|c| channel.is_none_or(|ch| c.channel == ch))
+        .map(|c| (window.key(c.created_at, c.updated_at, c.seq), c))
+        .collect();
+    respond(
+        &state,
+        &bot.id,
+        "listConversations",
+        &q,
+        window.direction,
+        "conversations",
+        items,
+    )
+}
+
+pub async fn get_or_create(
+    State(state): State<AppState>,
+    BotCtx(bot): BotCtx,
+    headers: HeaderMap,
+    body: RawBody,
+) -> ApiResult<Response> {
+    let body: CreateConversation = body.parse("getOrCreateConversation")?;
+    let integration = integration_of(&headers, body.integration_name.as_deref());
+    let mut data = bot.data.write().expect("bot data poisoned");
+    // A conversation is looked up within its channel and integration: the same tags in
+    // another channel name another conversation.
+    if let Some(key) = lookup_tags(&body.tags, body.discriminate_by_tags.as_deref()) {
+        let found = data
+            .conversations
+            .values()
+            .filter(|c| c.channel == body.channel && c.integration == integration && tags_match(&c.tags, &key))
+            .min_by_key(|c| c.seq);
+        if let Some(c) = found {
+            return Ok(reply::one(StatusCode::OK, "conversation", c));
+        }
+    }
+    let conversation = insert(&state, &mut data, body, integration);
+    Ok(reply::one(StatusCode::OK, "conversation", &conversation))
+}
+
+pub async fn update(BotCtx(bot): BotCtx, ids: PathIds, body: RawBody) -> ApiResult<Response> {
+    let body: UpdateConversation = body.parse("updateConversation")?;
+    let mut data = bot.data.write().expect("bot data poisoned");
+    let c = data
+        .conversations
+        .get_mut(ids.get(0))
+        .ok_or_else(|| ApiError::not_found("conversation", ids.get(0)))?;
+    if let Some(task) = body.current_task_id {
+        c.current_task_id = Some(task);
+    }
+    if let Some(tags) = &body.tags {
+        merge_tags(&mut c.tags, tags);
+    }
+    c.updated_at = Timestamp::after(c.updated_at);
+    Ok(reply::one(StatusCode::OK, "conversation", c))
+}
+
+pub async fn delete(BotCtx(bot): BotCtx, ids: PathIds) -> ApiResult<Response> {
+    let id = ids.get(0);
+    let mut data = bot.data.write().expect("bot data poisoned");
+    data.conversations
+        .remove(id)
+        .ok_or_else(|| ApiError::not_found("conversation", id))?;
+    // Documented: the conversation's messages go with it, at once.
+    data.messages.retain(|_, m| m.conversation_id != id);
+    data.states
+        .retain(|(kind, owner, _), _| !(kind == "conversation" && owner == id));
+    Ok(reply::empty())
+}
+
+pub async fn list_participants(
+    State(state): State<AppState>,
+    BotCtx(bot): BotCtx,
+    ids: PathIds,
+    q: QueryParams,
+) -> ApiResult<Response> {
+    let data = bot.data.read().expect("bot data poisoned");
+    let c = data
+        .conversations
+        .get(ids.get(0))
+        .ok_or_else(|| ApiError::not_found("conversation", ids.get(0)))?;
+    let items = c
+        .participants
+        .iter()
+        .filter_map(|(user_id, added)| data.users.get(user_id).map(|u| ((*added as i64, *added), u)))
+        .collect();
+    respond(
+        &state,
+        &bot.id,
+        "listParticipants",
+        &q,
+        Direction::Desc,
+        "participants",
+        items,
+    )
+}
+
+pub async fn add_participant(
+    State(state): State<AppState>,
+    BotCtx(bot): BotCtx,
+    ids: PathIds,
+    body: RawBody,
+) -> ApiResult<Response> {
+    let body: AddParticipant = body.parse("addParticipant")?;
+    let mut data = bot.data.write().expect("bot data poisoned");
+    if !data.conversations.contains_key(ids.get(0)) {
+        return Err(ApiError::not_found("conversation", ids.get(0)));
+    }
+    let user = data
+        .users
+        .get(&body.user_id)
+        .cloned()
+        .ok_or_else(|| ApiError::reference_not_found("user", "userId", &body.user_id))?;
+    let seq = state.store().next_seq();
+    let c = data.conversations.get_mut(ids.get(0)).expect("checked above");
+    // Adding a participant twice keeps the first membership: the call is idempotent.
+    c.participants.entry(user.id.clone()).or_insert(seq);
+    Ok(reply::one(StatusCode::OK, "participant", &user))
+}
+
+pub async fn get_participant(BotCtx(bot): BotCtx, ids: PathIds) -> ApiResult<Response> {
+    let data = bot.data.read().expect("bot data poisoned");
+    let c = data
+        .conversations
+        .get(ids.get(0))
+        .ok_or_else(|| ApiError::not_found("conversation", ids.get(0)))?;
+    let user = c
+        .participants
+        .contains_key(ids.get(1))
+        .then(|| data.users.get(ids.get(1)))
+        .flatten()
+        .ok_or_else(|| ApiError::not_found("participant", ids.get(1)))?;
+    Ok(reply::one(StatusCode::OK, "participant", user))
+}
+
+pub async fn remove_participant(BotCtx(bot): BotCtx, ids: PathIds) -> ApiResult<Response> {
+    let mut data = bot.data.write().expect("bot data poisoned");
+    let c = data
+        .conversations
+        .get_mut(ids.get(0))
+        .ok_or_else(|| ApiError::not_found("conversation", ids.get(0)))?;
+    c.participants
+        .remove(ids.get(1))
+        .ok_or_else(|| ApiError::not_found("participant", ids.get(1)))?;
+    Ok(reply::empty())
+}

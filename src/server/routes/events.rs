@@ -1,0 +1,139 @@
+//! Events: create (optionally scheduled), get, list.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::server::auth::BotCtx;
+use crate::server::body::RawBody;
+use crate::server::error::{ApiError, ApiResult};
+use crate::server::ids::{Timestamp, new_id};
+use crate::server::paging::Direction;
+use crate::server::query::QueryParams;
+use crate::server::state::AppState;
+use crate::server::store::Event;
+
+use super::listing::respond;
+use super::reply::{self, PathIds};
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Schedule {
+    date_time: Option<String>,
+    delay: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateEvent {
+    #[serde(rename = "type")]
+    kind: String,
+    payload: Value,
+    schedule: Option<Schedule>,
+    conversation_id: Option<String>,
+    user_id: Option<String>,
+    workflow_id: Option<String>,
+    message_id: Option<String>,
+}
+
+const LISTED_STATUSES: [&str; 5] = ["pending", "ignored", "processed", "failed", "scheduled"];
+
+pub async fn create(State(state): State<AppState>, BotCtx(bot): BotCtx, body: RawBody) -> ApiResult<Response> {
+    let body: CreateEvent = body.parse("createEvent")?;
+    let now = Timestamp::now();
+    let due = match &body.schedule {
+        None => None,
+        Some(Schedule {
+            date_time: Some(at), ..
+        }) => Some(Timestamp::parse(at).ok_or_else(|| {
+            ApiError::invalid_payload(format!("body.schedule.dateTime: {at:?} is not an ISO 8601 date"))
+        })?),
+        Some(Schedule { delay: Some(ms), .. }) => {
+            Some(Timestamp(now.0 + chrono::Duration::milliseconds(ms.max(0.0) as i64)))
+        }
+        Some(_) => Some(Timestamp(
+            now.0 + chrono::Duration::from_std(state.config().default_schedule_delay).unwrap_or_default(),
+        )),
+    };
+    let mut data = bot.data.write().expect("bot data poisoned");
+    if let Some(id) = &body.conversation_id
+        && !data.conversations.contains_key(id)
+    {
+        return Err(ApiError::reference_not_found("conversation", "conversationId", id));
+    }
+    if let Some(id) = &body.user_id
+        && !data.users.contains_key(id)
+    {
+        return Err(ApiError::reference_not_found("user", "userId", id));
+    }
+    if let Some(id) = &body.message_id
+        && !data.messages.contains_key(id)
+    {
+        return Err(ApiError::reference_not_found("message", "messageId", id));
+    }
+    let event = Event {
+        id: new_id("evt"),
+        created_at: now,
+        kind: body.kind,
+        payload: body.payload,
+        conversation_id: body.conversation_id,
+        user_id: body.user_id,
+        message_id: body.message_id,
+        status: if due.is_some() { "scheduled" } else { "pending" }.into(),
+        failure_reason: None,
+        workflow_id: body.workflow_id,
+        due,
+        seq: state.store().next_seq(),
+    };
+    data.events.insert(event.id.clone(), event.clone());
+    Ok(reply::one(StatusCode::CREATED, "event", &event))
+}
+
+pub async fn get(BotCtx(bot): BotCtx, ids: PathIds) -> ApiResult<Response> {
+    let mut data = bot.data.write().expect("bot data poisoned");
+    let event = data
+        .events
+        .get_mut(ids.get(0))
+        .ok_or_else(|| ApiError::not_found("event", ids.get(0)))?;
+    event.settle(Timestamp::now());
+    Ok(reply::one(StatusCode::OK, "event", event))
+}
+
+pub async fn list(State(state): State<AppState>, BotCtx(bot): BotCtx, q: QueryParams) -> ApiResult<Response> {
+    let status = q.choice("status", &LISTED_STATUSES)?;
+    let filters = [
+        ("conversationId", q.get("conversationId")),
+        ("userId", q.get("userId")),
+        ("messageId", q.get("messageId")),
+        ("workflowId", q.get("workflowId")),
+        ("type", q.get("type")),
+    ];
+    let now = Timestamp::now();
+    let mut data = bot.data.write().expect("bot data poisoned");
+    for event in data.events.values_mut() {
+        event.settle(now);
+    }
+    let items = data
+        .events
+        .values()
+        .filter(|e| status.is_none_or(|s| e.status == s))
+        .filter(|e| {
+            filters.iter().all(|(field, wanted)| {
+                let Some(wanted) = wanted else { return true };
+                let actual = match *field {
+                    "conversationId" => e.conversation_id.as_deref(),
+                    "userId" => e.user_id.as_deref(),
+                    "messageId" => e.message_id.as_deref(),
+                    "workflowId" => e.workflow_id.as_deref(),
+                    _ => Some(e.kind.as_str()),
+                };
+                actual == Some(*wanted)
+            })
+        })
+        .map(|e| ((e.created_at.millis(), e.seq), e.clone()))
+        .collect();
+    drop(data);
+    respond(&state, &bot.id, "listEvents", &q, Direction::Desc, "events", items)
+}

@@ -1,0 +1,170 @@
+//! Messages: create, get-or-create, get, update, list, delete.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::server::auth::BotCtx;
+use crate::server::body::RawBody;
+use crate::server::error::{ApiError, ApiResult};
+use crate::server::ids::{Timestamp, new_id};
+use crate::server::paging::Direction;
+use crate::server::query::QueryParams;
+use crate::server::state::AppState;
+use crate::server::store::{BotData, Message, Tags, merge_tags, tags_match};
+
+use super::listing::{Window, respond};
+use super::reply::{self, PathIds};
+use super::users::lookup_tags;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateMessage {
+    payload: Value,
+    user_id: String,
+    conversation_id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    tags: Tags,
+    origin: Option<String>,
+    discriminate_by_tags: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UpdateMessage {
+    tags: Tags,
+    payload: Option<Value>,
+}
+
+/// A message written by the bot goes out to the user; one written by an integration (it
+/// sends `x-integration-id`) comes in from the user.
+fn direction(headers: &HeaderMap) -> &'static str {
+    if headers.contains_key("x-integration-id") {
+        "incoming"
+    } else {
+        "outgoing"
+    }
+}
+
+fn check_references(data: &BotData, body: &CreateMessage) -> ApiResult<()> {
+    if !data.conversations.contains_key(&body.conversation_id) {
+        return Err(ApiError::reference_not_found(
+            "conversation",
+            "conversationId",
+            &body.conversation_id,
+        ));
+    }
+    if !data.users.contains_key(&body.user_id) {
+        return Err(ApiError::reference_not_found("user", "userId", &body.user_id));
+    }
+    Ok(())
+}
+
+fn insert(state: &AppState, data: &mut BotData, body: CreateMessage, direction: &str) -> Message {
+    let now = Timestamp::now();
+    let mut tags = Tags::new();
+    merge_tags(&mut tags, &body.tags);
+    let message = Message {
+        id: new_id("msg"),
+        created_at: now,
+        updated_at: now,
+        kind: body.kind,
+        payload: body.payload,
+        direction: direction.to_string(),
+        user_id: body.user_id,
+        conversation_id: body.conversation_id,
+        tags,
+        origin: body.origin,
+        seq: state.store().next_seq(),
+    };
+    data.messages.insert(message.id.clone(), message.clone());
+    message
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    BotCtx(bot): BotCtx,
+    headers: HeaderMap,
+    body: RawBody,
+) -> ApiResult<Response> {
+    let body: CreateMessage = body.parse("createMessage")?;
+    let mut data = bot.data.write().expect("bot data poisoned");
+    check_references(&data, &body)?;
+    let message = insert(&state, &mut data, body, direction(&headers));
+    Ok(reply::one(StatusCode::CREATED, "message", &message))
+}
+
+pub async fn get_or_create(
+    State(state): State<AppState>,
+    BotCtx(bot): BotCtx,
+    headers: HeaderMap,
+    body: RawBody,
+) -> ApiResult<Response> {
+    let body: CreateMessage = body.parse("getOrCreateMessage")?;
+    let mut data = bot.data.write().expect("bot data poisoned");
+    check_references(&data, &body)?;
+    // Looked up within its conversation.
+    if let Some(key) = lookup_tags(&body.tags, body.discriminate_by_tags.as_deref()) {
+        let found = data
+            .messages
+            .values()
+            .filter(|m| m.conversation_id == body.conversation_id && tags_match(&m.tags, &key))
+            .min_by_key(|m| m.seq);
+        if let Some(m) = found {
+            return Ok(reply::one(StatusCode::OK, "message", m));
+        }
+    }
+    let message = insert(&state, &mut data, body, direction(&headers));
+    Ok(reply::one(StatusCode::OK, "message", &message))
+}
+
+pub async fn get(BotCtx(bot): BotCtx, ids: PathIds) -> ApiResult<Response> {
+    let data = bot.data.read().expect("bot data poisoned");
+    let m = data
+        .messages
+        .get(ids.get(0))
+        .ok_or_else(|| ApiError::not_found("message", ids.get(0)))?;
+    Ok(reply::one(StatusCode::OK, "message", m))
+}
+
+pub async fn update(BotCtx(bot): BotCtx, ids: PathIds, body: RawBody) -> ApiResult<Response> {
+    let body: UpdateMessage = body.parse("updateMessage")?;
+    let mut data = bot.data.write().expect("bot data poisoned");
+    let m = data
+        .messages
+        .get_mut(ids.get(0))
+        .ok_or_else(|| ApiError::not_found("message", ids.get(0)))?;
+    merge_tags(&mut m.tags, &body.tags);
+    if let Some(payload) = body.payload {
+        m.payload = payload;
+    }
+    m.updated_at = Timestamp::after(m.updated_at);
+    Ok(reply::one(StatusCode::OK, "message", m))
+}
+
+pub async fn list(State(state): State<AppState>, BotCtx(bot): BotCtx, q: QueryParams) -> ApiResult<Response> {
+    let window = Window::read(&q, false, false, true)?;
+    let tags = q.map("tags")?;
+    let conversation = q.get("conversationId");
+    let data = bot.data.read().expect("bot data poisoned");
+    let items = data
+        .messages
+        .values()
+        .filter(|m| conversation.is_none_or(|c| m.conversation_id == c))
+        .filter(|m| tags_match(&m.tags, &tags))
+        .filter(|m| window.admits(m.created_at, m.updated_at))
+        .map(|m| ((m.created_at.millis(), m.seq), m))
+        .collect();
+    respond(&state, &bot.id, "listMessages", &q, Direction::Desc, "messages", items)
+}
+
+pub async fn delete(BotCtx(bot): BotCtx, ids: PathIds) -> ApiResult<Response> {
+    let mut data = bot.data.write().expect("bot data poisoned");
+    data.messages
+        .remove(ids.get(0))
+        .ok_or_else(|| ApiError::not_found("message", ids.get(0)))?;
+    Ok(reply::empty())
+}

@@ -1,0 +1,94 @@
+//! `AppState`: configuration, store, page signer and the seeded ids, shared by every handler.
+
+use std::sync::Arc;
+
+use rand::Rng;
+
+use super::config::ServerConfig;
+use super::ids::new_id;
+use super::paging::Pager;
+use super::store::Store;
+
+/// The ids and tokens a fresh server starts with, printed by `serve` and used by `run`.
+#[derive(Debug, Clone)]
+pub struct Seeds {
+    /// Tokens allowed into the primary workspace (both of its bots).
+    pub tokens: Vec<String>,
+    pub workspace_id: String,
+    pub bot_id: String,
+    /// A second bot of the primary workspace: same token, separate data.
+    pub other_bot_id: String,
+    /// A workspace the primary tokens may not enter, with its own token and bot.
+    pub other_workspace_id: String,
+    pub other_workspace_token: String,
+    pub other_workspace_bot_id: String,
+}
+
+struct Inner {
+    config: ServerConfig,
+    store: Store,
+    pager: Pager,
+    seeds: Seeds,
+}
+
+/// Cheap to clone: one `Arc`.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+impl AppState {
+    /// A server with its two workspaces, three bots and tokens in place.
+    pub fn new(config: ServerConfig) -> Self {
+        let store = Store::default();
+        let tokens = if config.tokens.is_empty() {
+            vec![random_token()]
+        } else {
+            config.tokens.clone()
+        };
+        let seeds = Seeds {
+            tokens: tokens.clone(),
+            workspace_id: new_id("wkspace"),
+            bot_id: new_id("bot"),
+            other_bot_id: new_id("bot"),
+            other_workspace_id: new_id("wkspace"),
+            other_workspace_token: random_token(),
+            other_workspace_bot_id: new_id("bot"),
+        };
+        for token in &tokens {
+            store.add_token(token, &seeds.workspace_id);
+        }
+        store.add_token(&seeds.other_workspace_token, &seeds.other_workspace_id);
+        store.add_bot(&seeds.bot_id, &seeds.workspace_id);
+        store.add_bot(&seeds.other_bot_id, &seeds.workspace_id);
+        store.add_bot(&seeds.other_workspace_bot_id, &seeds.other_workspace_id);
+        let key: [u8; 32] = rand::rng().random();
+        let pager = Pager::new(key, config.page_size);
+        AppState(Arc::new(Inner {
+            config,
+            store,
+            pager,
+            seeds,
+        }))
+    }
+
+    pub fn config(&self) -> &ServerConfig {
+        &self.0.config
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    pub fn pager(&self) -> &Pager {
+        &self.0.pager
+    }
+
+    pub fn seeds(&self) -> &Seeds {
+        &self.0.seeds
+    }
+}
+
+fn random_token() -> String {
+    let bytes: [u8; 24] = rand::rng().random();
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("bp_pat_{hex}")
+}

@@ -1,0 +1,221 @@
+//! The in-memory store: workspaces, bots, and each bot's runtime data behind its own lock,
+//! so bots never contend with each other and one bot's data is reachable only through its id.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::ids::Timestamp;
+
+/// Tags: string to string, sorted so responses are stable.
+pub type Tags = BTreeMap<String, String>;
+
+/// Merges `update` into `tags`: a key sent with an empty string is removed.
+pub fn merge_tags(tags: &mut Tags, update: &Tags) {
+    for (k, v) in update {
+        if v.is_empty() {
+            tags.remove(k);
+        } else {
+            tags.insert(k.clone(), v.clone());
+        }
+    }
+}
+
+/// Every pair of `wanted` is in `tags` (list filters: AND semantics).
+pub fn tags_match(tags: &Tags, wanted: &Tags) -> bool {
+    wanted.iter().all(|(k, v)| tags.get(k) == Some(v))
+}
+
+/// What a token may reach.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub workspaces: HashSet<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub tags: Tags,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub picture_url: Option<String>,
+    #[serde(skip)]
+    pub seq: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Conversation {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_task_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_workflow_id: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub channel: String,
+    pub integration: String,
+    pub tags: Tags,
+    #[serde(skip)]
+    pub seq: u64,
+    /// Participants (user id → when added, for ordering).
+    #[serde(skip)]
+    pub participants: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    pub id: String,
+    pub created_at: Timestamp,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub payload: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    pub status: String,
+    pub failure_reason: Option<String>,
+    #[serde(skip)]
+    pub workflow_id: Option<String>,
+    /// When a `scheduled` event becomes `pending`.
+    #[serde(skip)]
+    pub due: Option<Timestamp>,
+    #[serde(skip)]
+    pub seq: u64,
+}
+
+impl Event {
+    /// Moves a scheduled event on once its time has come. Done on every read, so the
+    /// status a client sees is always the one for now.
+    pub fn settle(&mut self, now: Timestamp) {
+        if self.status == "scheduled" && self.due.is_some_and(|due| due <= now) {
+            self.status = "pending".into();
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    pub id: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub payload: Value,
+    pub direction: String,
+    pub user_id: String,
+    pub conversation_id: String,
+    pub tags: Tags,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    #[serde(skip)]
+    pub seq: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct State {
+    pub id: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub bot_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub payload: Value,
+    /// Idle expiry in milliseconds, counted from the last write.
+    #[serde(skip)]
+    pub expiry_ms: Option<u64>,
+}
+
+impl State {
+    pub fn expired(&self, now: Timestamp) -> bool {
+        self.expiry_ms
+            .is_some_and(|ms| now.millis() - self.updated_at.millis() >= ms as i64)
+    }
+}
+
+/// Key of a state: owner type, owner id, name.
+pub type StateKey = (String, String, String);
+
+/// Everything the runtime API keeps for one bot.
+#[derive(Debug, Default)]
+pub struct BotData {
+    pub users: HashMap<String, User>,
+    pub conversations: HashMap<String, Conversation>,
+    pub events: HashMap<String, Event>,
+    pub messages: HashMap<String, Message>,
+    pub states: HashMap<StateKey, State>,
+    /// Action results by (type, input), for `meta.cached`.
+    pub action_cache: HashMap<(String, String), Value>,
+}
+
+/// One bot: its workspace and its data.
+#[derive(Debug)]
+pub struct BotSpace {
+    pub id: String,
+    pub workspace_id: String,
+    pub data: RwLock<BotData>,
+}
+
+/// The whole server's data.
+#[derive(Debug, Default)]
+pub struct Store {
+    pub tokens: RwLock<HashMap<String, Arc<Grant>>>,
+    pub bots: RwLock<HashMap<String, Arc<BotSpace>>>,
+    seq: AtomicU64,
+}
+
+impl Store {
+    /// A fresh sequence number: creation order across the whole server.
+    pub fn next_seq(&self) -> u64 {
+        self.seq.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    pub fn grant(&self, token: &str) -> Option<Arc<Grant>> {
+        self.tokens.read().expect("token table poisoned").get(token).cloned()
+    }
+
+    pub fn bot(&self, id: &str) -> Option<Arc<BotSpace>> {
+        self.bots.read().expect("bot table poisoned").get(id).cloned()
+    }
+
+    pub fn add_token(&self, token: &str, workspace: &str) {
+        let mut tokens = self.tokens.write().expect("token table poisoned");
+        let grant = tokens.entry(token.to_string()).or_insert_with(|| {
+            Arc::new(Grant {
+                workspaces: HashSet::new(),
+            })
+        });
+        Arc::make_mut(grant).workspaces.insert(workspace.to_string());
+    }
+
+    pub fn add_bot(&self, id: &str, workspace: &str) -> Arc<BotSpace> {
+        let space = Arc::new(BotSpace {
+            id: id.to_string(),
+            workspace_id: workspace.to_string(),
+            data: RwLock::new(BotData::default()),
+        });
+        self.bots
+            .write()
+            .expect("bot table poisoned")
+            .insert(id.to_string(), space.clone());
+        space
+    }
+}

@@ -1,0 +1,6 @@
+//! The integration tests: one binary, one module per concern.
+
+// Shared helpers: start the reference server on an ephemeral port, call it.
+mod util;
+// The reference server's runtime API: operations, errors, paging, isolation, concurrency.
+mod server_runtime;
