@@ -5,4 +5,5 @@ pub mod api;
 pub mod cli;
 pub mod contract;
 pub mod exit;
+pub mod report;
 pub mod server;
