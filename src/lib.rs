@@ -6,4 +6,5 @@ pub mod cli;
 pub mod contract;
 pub mod exit;
 pub mod report;
+pub mod scenario;
 pub mod server;
