@@ -6,5 +6,6 @@ pub mod cli;
 pub mod contract;
 pub mod exit;
 pub mod report;
+pub mod runner;
 pub mod scenario;
 pub mod server;

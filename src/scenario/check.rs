@@ -47,9 +47,7 @@ pub const ERROR_TYPES: [&str; 26] = [
 ];
 
 /// Values accepted by the `type` assertion operator.
-pub const JSON_TYPES: [&str; 7] = [
-    "string", "number", "integer", "boolean", "array", "object", "null",
-];
+pub const JSON_TYPES: [&str; 7] = ["string", "number", "integer", "boolean", "array", "object", "null"];
 
 /// Where response schemas live below a schema root.
 pub const RESPONSE_SCHEMA_DIR: &str = "schemas/responses";
@@ -86,9 +84,7 @@ impl SchemaNames {
                 .filter_map(|entry| {
                     let path = entry.path();
                     let is_json = path.extension().is_some_and(|e| e == "json");
-                    is_json
-                        .then(|| path.file_stem()?.to_str().map(str::to_owned))
-                        .flatten()
+                    is_json.then(|| path.file_stem()?.to_str().map(str::to_owned)).flatten()
                 })
                 .collect();
             names.sort();
@@ -135,13 +131,7 @@ impl<'a> Checker<'a> {
 
     /// The span of `range` (bytes of `text`) inside the value at `path`, when the value is
     /// written verbatim in the source; else the whole value.
-    fn sub_span(
-        &self,
-        path: &KeyPath,
-        text: &str,
-        range: std::ops::Range<usize>,
-        key: bool,
-    ) -> Span {
+    fn sub_span(&self, path: &KeyPath, text: &str, range: std::ops::Range<usize>, key: bool) -> Span {
         let span = if key {
             self.key_span(path)
         } else {
@@ -182,11 +172,7 @@ impl<'a> Checker<'a> {
         for (position, &(section, index, step)) in steps.iter().enumerate() {
             let mut later = BTreeMap::new();
             for &(s, i, later_step) in &steps[position..] {
-                for name in later_step
-                    .capture
-                    .keys()
-                    .chain(later_step.capture_all.keys())
-                {
+                for name in later_step.capture.keys().chain(later_step.capture_all.keys()) {
                     later
                         .entry(name.as_str())
                         .or_insert((later_step.name.as_str(), step_path(s, i)));
@@ -237,9 +223,7 @@ impl<'a> Checker<'a> {
                     self.key_span(&path.key(second)),
                     format!("step `{name}` has both `{first}` and `{second}`"),
                 );
-                self.push(
-                    error.with_hint("a step does exactly one of `request`, `paginate` or `poll`"),
-                );
+                self.push(error.with_hint("a step does exactly one of `request`, `paginate` or `poll`"));
             }
         }
         if step.expect.is_some() && step.expect_error.is_some() {
@@ -258,10 +242,7 @@ impl<'a> Checker<'a> {
                 self.push(error);
             }
             Some(0) => {
-                let error = self.error(
-                    self.value_span(&path.key("repeat")),
-                    "`repeat` must be at least 1",
-                );
+                let error = self.error(self.value_span(&path.key("repeat")), "`repeat` must be at least 1");
                 self.push(error);
             }
             _ => {}
@@ -326,10 +307,7 @@ impl<'a> Checker<'a> {
     }
 
     fn captures(&mut self, step: &Step, path: &KeyPath) {
-        for (field, map) in [
-            ("capture", &step.capture),
-            ("capture_all", &step.capture_all),
-        ] {
+        for (field, map) in [("capture", &step.capture), ("capture_all", &step.capture_all)] {
             for (name, source) in map {
                 let entry = path.key(field).key(name);
                 self.var_name(name, &entry);
@@ -357,9 +335,8 @@ impl<'a> Checker<'a> {
                     self.value_span(&path.key("secret").index(index)),
                     format!("secret `{name}` is not captured by this step"),
                 );
-                let hint = did_you_mean(name, captured.iter().copied()).unwrap_or_else(|| {
-                    "`secret` lists variables of this step's `capture` or `capture_all`".to_owned()
-                });
+                let hint = did_you_mean(name, captured.iter().copied())
+                    .unwrap_or_else(|| "`secret` lists variables of this step's `capture` or `capture_all`".to_owned());
                 self.push(error.with_hint(hint));
             }
         }
@@ -383,10 +360,7 @@ impl<'a> Checker<'a> {
             self.json_path(source, path);
             return;
         }
-        let error = self.error(
-            self.value_span(path),
-            format!("invalid capture source `{source}`"),
-        );
+        let error = self.error(self.value_span(path), format!("invalid capture source `{source}`"));
         let guess = format!("$.{}", source.trim_start_matches('.'));
         let hint = if !source.is_empty() && serde_json_path::JsonPath::parse(&guess).is_ok() {
             format!("did you mean `{guess}`?")
@@ -400,16 +374,10 @@ impl<'a> Checker<'a> {
         if let Err(err) = serde_json_path::JsonPath::parse(text) {
             // The position is 1-based; past the end means "missing something at the end".
             let at = err.position().saturating_sub(1).min(text.len());
-            let at = (0..=at)
-                .rev()
-                .find(|&i| text.is_char_boundary(i))
-                .unwrap_or(0);
+            let at = (0..=at).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
             let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
             let span = self.sub_span(path, text, at..end, false);
-            let error = self.error(
-                span,
-                format!("invalid JSONPath `{text}`: {}", err.message()),
-            );
+            let error = self.error(span, format!("invalid JSONPath `{text}`: {}", err.message()));
             self.push(error);
         }
     }
@@ -421,13 +389,9 @@ impl<'a> Checker<'a> {
         if names.iter().any(|n| n == name) {
             return;
         }
-        let hint = did_you_mean(name, names.iter().map(String::as_str)).unwrap_or_else(|| {
-            format!("no file `{name}.json` in `{}`", self.schemas.dir.display())
-        });
-        let error = self.error(
-            self.value_span(path),
-            format!("unknown response schema `{name}`"),
-        );
+        let hint = did_you_mean(name, names.iter().map(String::as_str))
+            .unwrap_or_else(|| format!("no file `{name}.json` in `{}`", self.schemas.dir.display()));
+        let error = self.error(self.value_span(path), format!("unknown response schema `{name}`"));
         self.push(error.with_hint(hint));
     }
 
@@ -449,10 +413,7 @@ impl<'a> Checker<'a> {
         for (name, value) in &request.headers {
             let entry = path.key("headers").key(name);
             if !is_header_name(name) {
-                let error = self.error(
-                    self.key_span(&entry),
-                    format!("invalid header name `{name}`"),
-                );
+                let error = self.error(self.key_span(&entry), format!("invalid header name `{name}`"));
                 self.push(error);
             }
             if let Some(value) = value {
@@ -516,9 +477,9 @@ impl<'a> Checker<'a> {
             let Some(ids) = ids else { continue };
             let ids_path = path.key(field);
             self.templates_in_value(ids, &ids_path, scope);
-            let single_placeholder = ids.as_str().is_some_and(|text| {
-                matches!(template::placeholders(text).as_slice(), [(_, range)] if *range == (0..text.len()))
-            });
+            let single_placeholder = ids.as_str().is_some_and(
+                |text| matches!(template::placeholders(text).as_slice(), [(_, range)] if *range == (0..text.len())),
+            );
             if !ids.is_array() && !single_placeholder {
                 let error = self.error(
                     self.value_span(&ids_path),
@@ -539,10 +500,7 @@ impl<'a> Checker<'a> {
             self.template_str(value, &path.key("until").index(index), scope, false);
         }
         if poll.until.is_empty() {
-            let error = self.error(
-                self.key_span(&path.key("until")),
-                "`until` needs at least one value",
-            );
+            let error = self.error(self.key_span(&path.key("until")), "`until` needs at least one value");
             self.push(error);
         }
         if poll.interval_ms == 0 {
@@ -586,11 +544,8 @@ impl<'a> Checker<'a> {
                 self.push(error);
             }
             (None, None) => {
-                let error =
-                    self.error(self.start_of(path), "an assertion needs `path` or `header`");
-                self.push(
-                    error.with_hint("`path` is a JSONPath into the body, `header` a header name"),
-                );
+                let error = self.error(self.start_of(path), "an assertion needs `path` or `header`");
+                self.push(error.with_hint("`path` is a JSONPath into the body, `header` a header name"));
             }
             _ => {}
         }
@@ -625,12 +580,8 @@ impl<'a> Checker<'a> {
         let wrong = |expected: &str| format!("operator `{op}` needs {expected} as `value`");
         let problem = match op {
             AssertOp::Exists if !value.is_boolean() => Some(wrong("`true` or `false`")),
-            AssertOp::Count if !is_template && value.as_u64().is_none() => {
-                Some(wrong("a non-negative integer"))
-            }
-            AssertOp::Type
-                if !is_template && !value.as_str().is_some_and(|t| JSON_TYPES.contains(&t)) =>
-            {
+            AssertOp::Count if !is_template && value.as_u64().is_none() => Some(wrong("a non-negative integer")),
+            AssertOp::Type if !is_template && !value.as_str().is_some_and(|t| JSON_TYPES.contains(&t)) => {
                 let error = self.error(self.value_span(&value_path), wrong("a JSON type name"));
                 let hint = match value.as_str() {
                     Some(text) => suggest(text, JSON_TYPES),
@@ -694,19 +645,12 @@ impl<'a> Checker<'a> {
             let span = self.sub_span(path, text, range, key);
             let error = if let Some((step, step_at)) = scope.later.get(name) {
                 let (line, _) = self.loaded.location(step_at);
-                self.error(
-                    span,
-                    format!("variable `{name}` is used before it is captured"),
-                )
-                .with_hint(format!(
-                    "`{name}` is captured by step `{step}` at line {line}"
-                ))
+                self.error(span, format!("variable `{name}` is used before it is captured"))
+                    .with_hint(format!("`{name}` is captured by step `{step}` at line {line}"))
             } else {
-                let hint = did_you_mean(name, scope.known.iter().copied()).unwrap_or_else(|| {
-                    "define it under `vars` or capture it in an earlier step".to_owned()
-                });
-                self.error(span, format!("unknown variable `{name}`"))
-                    .with_hint(hint)
+                let hint = did_you_mean(name, scope.known.iter().copied())
+                    .unwrap_or_else(|| "define it under `vars` or capture it in an earlier step".to_owned());
+                self.error(span, format!("unknown variable `{name}`")).with_hint(hint)
             };
             self.push(error);
         }

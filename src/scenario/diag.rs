@@ -67,12 +67,7 @@ impl ScenarioError {
     /// An error pointing at `span` in `source`; the caret covers the part of the span on its
     /// first line (at least one character).
     #[must_use]
-    pub fn at(
-        kind: ScenarioErrorKind,
-        source: &SourceFile,
-        span: Span,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn at(kind: ScenarioErrorKind, source: &SourceFile, span: Span, message: impl Into<String>) -> Self {
         let (line, col) = source.line_col(span.start);
         let len = source.width_on_first_line(span);
         Self::at_line_col(kind, source, line, col, len, message)
@@ -139,13 +134,7 @@ impl fmt::Display for Rendered<'_> {
         };
         let number = err.line.to_string();
         let pad = " ".repeat(number.len());
-        write!(
-            f,
-            "\n{pad}--> {}:{}:{}",
-            err.path.display(),
-            err.line,
-            err.col
-        )?;
+        write!(f, "\n{pad}--> {}:{}:{}", err.path.display(), err.line, err.col)?;
         write!(f, "\n{pad} |")?;
         write!(f, "\n{number} | {source_line}")?;
         // Keep tabs before the caret so it lines up with the source line as a terminal
@@ -259,10 +248,7 @@ error: unknown field `expct`
     fn renders_a_single_caret_for_unknown_width() {
         let source = SourceFile::new("a.yaml", "a:\n\tb: 1\n");
         let err = ScenarioError::at_line_col(ScenarioErrorKind::Syntax, &source, 2, 2, 0, "bad");
-        assert_eq!(
-            err.to_string(),
-            "error: bad\n --> a.yaml:2:2\n  |\n2 | \tb: 1\n  | \t^"
-        );
+        assert_eq!(err.to_string(), "error: bad\n --> a.yaml:2:2\n  |\n2 | \tb: 1\n  | \t^");
     }
 
     #[rstest]

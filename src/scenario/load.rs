@@ -125,10 +125,7 @@ pub fn load_file(path: impl AsRef<Path>) -> Result<LoadedScenario, ScenarioError
 /// # Errors
 ///
 /// As [`load_file`].
-pub fn load_file_with(
-    path: impl AsRef<Path>,
-    options: &LoadOptions,
-) -> Result<LoadedScenario, ScenarioError> {
+pub fn load_file_with(path: impl AsRef<Path>, options: &LoadOptions) -> Result<LoadedScenario, ScenarioError> {
     load_one(path.as_ref(), options).map_err(|mut errors| errors.swap_remove(0))
 }
 
@@ -142,10 +139,7 @@ pub fn load_paths(paths: &[PathBuf]) -> (Vec<LoadedScenario>, Vec<ScenarioError>
 
 /// [`load_paths`] with explicit options.
 #[must_use]
-pub fn load_paths_with(
-    paths: &[PathBuf],
-    options: &LoadOptions,
-) -> (Vec<LoadedScenario>, Vec<ScenarioError>) {
+pub fn load_paths_with(paths: &[PathBuf], options: &LoadOptions) -> (Vec<LoadedScenario>, Vec<ScenarioError>) {
     let mut scenarios = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
@@ -193,11 +187,7 @@ fn io_error(path: &Path, err: &io::Error) -> ScenarioError {
         Some(first) => first.to_lowercase().chain(chars).collect(),
         None => text,
     };
-    ScenarioError::file(
-        ScenarioErrorKind::Io,
-        path,
-        format!("cannot read file: {text}"),
-    )
+    ScenarioError::file(ScenarioErrorKind::Io, path, format!("cannot read file: {text}"))
 }
 
 /// Read, parse and check one file; errors in file order.
@@ -228,11 +218,7 @@ fn load_one(path: &Path, options: &LoadOptions) -> Result<LoadedScenario, Vec<Sc
     };
     let loaded = parse_source(SourceFile::new(path, text), format).map_err(|err| vec![err])?;
     let errors = check::check(&loaded, &options.schema_root);
-    if errors.is_empty() {
-        Ok(loaded)
-    } else {
-        Err(errors)
-    }
+    if errors.is_empty() { Ok(loaded) } else { Err(errors) }
 }
 
 /// Parse scenario text in the given format, without the semantic checks.
@@ -335,16 +321,12 @@ fn parse_yaml(source: &SourceFile) -> Result<Scenario, ScenarioError> {
     // `yes`/`no`/`on`/`off` stay strings: YAML 1.1 booleans surprise people in bodies.
     options.strict_booleans = true;
     let mut path = KeyPath::root();
-    let result = serde_saphyr::with_deserializer_from_str_with_options(
-        &source.text,
-        options,
-        |deserializer| {
-            serde_path_to_error::deserialize(deserializer).map_err(|err| {
-                path = key_path(err.path());
-                err.into_inner()
-            })
-        },
-    );
+    let result = serde_saphyr::with_deserializer_from_str_with_options(&source.text, options, |deserializer| {
+        serde_path_to_error::deserialize(deserializer).map_err(|err| {
+            path = key_path(err.path());
+            err.into_inner()
+        })
+    });
     let err = match result {
         Ok(scenario) => return Ok(scenario),
         Err(err) => err,
@@ -354,32 +336,21 @@ fn parse_yaml(source: &SourceFile) -> Result<Scenario, ScenarioError> {
         inner = error.without_snippet();
     }
     // Character-based line, column and width of the offending node.
-    let (line, col, len) = inner
-        .location()
-        .filter(|loc| loc.line() > 0)
-        .map_or((1, 1, 0), |loc| {
-            (
-                usize::try_from(loc.line()).unwrap_or(1),
-                usize::try_from(loc.column()).unwrap_or(1),
-                usize::try_from(loc.span().len()).unwrap_or(0),
-            )
-        });
-    let at = |kind, len, message: String| {
-        ScenarioError::at_line_col(kind, source, line, col, len, message)
-    };
+    let (line, col, len) = inner.location().filter(|loc| loc.line() > 0).map_or((1, 1, 0), |loc| {
+        (
+            usize::try_from(loc.line()).unwrap_or(1),
+            usize::try_from(loc.column()).unwrap_or(1),
+            usize::try_from(loc.span().len()).unwrap_or(0),
+        )
+    });
+    let at = |kind, len, message: String| ScenarioError::at_line_col(kind, source, line, col, len, message);
     let structure = ScenarioErrorKind::Structure;
     Err(match inner {
-        Error::SerdeUnknownField {
-            field, expected, ..
-        } => at(
-            structure,
-            field.chars().count(),
-            format!("unknown field `{field}`"),
-        )
-        .with_hint(suggest(field, expected.iter().copied())),
-        Error::SerdeUnknownVariant {
-            variant, expected, ..
-        } => at(
+        Error::SerdeUnknownField { field, expected, .. } => {
+            at(structure, field.chars().count(), format!("unknown field `{field}`"))
+                .with_hint(suggest(field, expected.iter().copied()))
+        }
+        Error::SerdeUnknownVariant { variant, expected, .. } => at(
             structure,
             len,
             format!("unknown value `{variant}` for {}", describe(&path)),
@@ -393,28 +364,18 @@ fn parse_yaml(source: &SourceFile) -> Result<Scenario, ScenarioError> {
             at(structure, 0, message)
         }
         Error::SerdeInvalidType {
-            unexpected,
-            expected,
-            ..
+            unexpected, expected, ..
         }
         | Error::SerdeInvalidValue {
-            unexpected,
-            expected,
-            ..
+            unexpected, expected, ..
         } => at(structure, len, invalid(&path, expected, Some(unexpected))),
         Error::InvalidScalar { ty, .. } => at(
             structure,
             len,
-            invalid(
-                &path,
-                ty,
-                Some(&format!("`{}`", scalar_text(source, line, col, len))),
-            ),
+            invalid(&path, ty, Some(&format!("`{}`", scalar_text(source, line, col, len)))),
         ),
         Error::Unexpected { expected, .. } => at(structure, len, invalid(&path, expected, None)),
-        Error::NullIntoString { .. } => {
-            at(structure, len, invalid(&path, "a string", Some("null")))
-        }
+        Error::NullIntoString { .. } => at(structure, len, invalid(&path, "a string", Some("null"))),
         Error::DuplicateMappingKey { key, .. } => at(
             structure,
             len,
@@ -428,25 +389,15 @@ fn parse_yaml(source: &SourceFile) -> Result<Scenario, ScenarioError> {
             0,
             "a scenario file holds a single YAML document".to_owned(),
         ),
-        Error::Eof { .. } => at(
-            ScenarioErrorKind::Syntax,
-            0,
-            "unexpected end of file".to_owned(),
-        ),
+        Error::Eof { .. } => at(ScenarioErrorKind::Syntax, 0, "unexpected end of file".to_owned()),
         other => {
             let message = serde_saphyr::UserMessageFormatter.format_message(other);
             let message = message.escape_debug().to_string();
             let tab_before = source
                 .line_text(line)
                 .is_some_and(|text| text.chars().take(col).any(|c| c == '\t'));
-            at(
-                ScenarioErrorKind::Syntax,
-                len,
-                format!("invalid YAML: {message}"),
-            )
-            .with_hint_opt(
-                tab_before.then(|| "indent YAML with spaces: tabs are not allowed".to_owned()),
-            )
+            at(ScenarioErrorKind::Syntax, len, format!("invalid YAML: {message}"))
+                .with_hint_opt(tab_before.then(|| "indent YAML with spaces: tabs are not allowed".to_owned()))
         }
     })
 }
@@ -457,10 +408,7 @@ fn scalar_text(source: &SourceFile, line: usize, col: usize, len: usize) -> Stri
         return String::new();
     };
     let text = &source.text[start..];
-    let end = text
-        .char_indices()
-        .nth(len.max(1))
-        .map_or(text.len(), |(i, _)| i);
+    let end = text.char_indices().nth(len.max(1)).map_or(text.len(), |(i, _)| i);
     text[..end].lines().next().unwrap_or_default().to_owned()
 }
 
@@ -475,11 +423,9 @@ fn parse_json(source: &SourceFile) -> Result<Scenario, ScenarioError> {
         Err(err) => (key_path(err.path()), err.into_inner()),
     };
     // serde_json counts columns in bytes; go through the byte offset to get characters.
-    let offset = source
-        .offset(err.line(), 1)
-        .map_or(source.text.len(), |start| {
-            (start + err.column().saturating_sub(1)).min(source.text.len())
-        });
+    let offset = source.offset(err.line(), 1).map_or(source.text.len(), |start| {
+        (start + err.column().saturating_sub(1)).min(source.text.len())
+    });
     let text = err.to_string();
     let message = text
         .rsplit_once(" at line ")
@@ -497,55 +443,47 @@ fn parse_json(source: &SourceFile) -> Result<Scenario, ScenarioError> {
     let fallback = Span::point(offset);
     let structure = ScenarioErrorKind::Structure;
     let names = backticked(message);
-    Err(
-        if let Some(field) = message.strip_prefix("unknown field `") {
-            let field = field.split('`').next().unwrap_or_default();
-            let span = found.map_or(fallback, |f| f.key_or_value());
-            ScenarioError::at(structure, source, span, format!("unknown field `{field}`"))
-                .with_hint(suggest(field, names.iter().skip(1).copied()))
-        } else if let Some(variant) = message.strip_prefix("unknown variant `") {
-            let variant = variant.split('`').next().unwrap_or_default();
-            let span = found.map_or(fallback, |f| f.value);
-            ScenarioError::at(
-                structure,
-                source,
-                span,
-                format!("unknown value `{variant}` for {}", describe(&path)),
-            )
-            .with_hint(suggest(variant, names.iter().skip(1).copied()))
-        } else if let Some(field) = message.strip_prefix("missing field `") {
-            let field = field.split('`').next().unwrap_or_default();
-            let span = found.map_or(fallback, |f| Span::point(f.value.start));
-            let mut message = format!("missing field `{field}`");
-            if !path.is_root() {
-                message.push_str(&format!(" in `{path}`"));
-            }
-            ScenarioError::at(structure, source, span, message)
-        } else if let Some(rest) = message
-            .strip_prefix("invalid type: ")
-            .or_else(|| message.strip_prefix("invalid value: "))
-        {
-            let span = found.map_or(fallback, |f| f.value);
-            let message = match rest.split_once(", expected ") {
-                Some((found, expected)) => invalid(&path, expected, Some(found)),
-                None => format!("invalid value for {}: {rest}", describe(&path)),
-            };
-            ScenarioError::at(structure, source, span, message)
-        } else {
-            let span = found.map_or(fallback, |f| f.value);
-            ScenarioError::at(
-                structure,
-                source,
-                span,
-                format!("{message} at {}", describe(&path)),
-            )
-            .with_hint_opt(
-                names
-                    .first()
-                    .and_then(|n| did_you_mean(n, names.iter().skip(1).copied())),
-            )
-        },
-    )
+    Err(if let Some(field) = message.strip_prefix("unknown field `") {
+        let field = field.split('`').next().unwrap_or_default();
+        let span = found.map_or(fallback, |f| f.key_or_value());
+        ScenarioError::at(structure, source, span, format!("unknown field `{field}`"))
+            .with_hint(suggest(field, names.iter().skip(1).copied()))
+    } else if let Some(variant) = message.strip_prefix("unknown variant `") {
+        let variant = variant.split('`').next().unwrap_or_default();
+        let span = found.map_or(fallback, |f| f.value);
+        ScenarioError::at(
+            structure,
+            source,
+            span,
+            format!("unknown value `{variant}` for {}", describe(&path)),
+        )
+        .with_hint(suggest(variant, names.iter().skip(1).copied()))
+    } else if let Some(field) = message.strip_prefix("missing field `") {
+        let field = field.split('`').next().unwrap_or_default();
+        let span = found.map_or(fallback, |f| Span::point(f.value.start));
+        let mut message = format!("missing field `{field}`");
+        if !path.is_root() {
+            message.push_str(&format!(" in `{path}`"));
+        }
+        ScenarioError::at(structure, source, span, message)
+    } else if let Some(rest) = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))
+    {
+        let span = found.map_or(fallback, |f| f.value);
+        let message = match rest.split_once(", expected ") {
+            Some((found, expected)) => invalid(&path, expected, Some(found)),
+            None => format!("invalid value for {}: {rest}", describe(&path)),
+        };
+        ScenarioError::at(structure, source, span, message)
+    } else {
+        let span = found.map_or(fallback, |f| f.value);
+        ScenarioError::at(structure, source, span, format!("{message} at {}", describe(&path))).with_hint_opt(
+            names
+                .first()
+                .and_then(|n| did_you_mean(n, names.iter().skip(1).copied())),
+        )
+    })
 }
 
 /// The `quoted` names in a serde message, in order.
@@ -613,14 +551,7 @@ mod tests {
         None
     )]
     #[case::yaml_missing(yaml(STEP), 1, 1, 1, "missing field `name`", None)]
-    #[case::json_missing(
-        json("{\"steps\": [{}]}"),
-        1,
-        12,
-        1,
-        "missing field `name` in `steps[0]`",
-        None
-    )]
+    #[case::json_missing(json("{\"steps\": [{}]}"), 1, 12, 1, "missing field `name` in `steps[0]`", None)]
     #[case::yaml_variant(
         yaml("name: n\nsteps:\n  - name: s\n    request: {method: get, path: /x}\n"),
         4,
@@ -629,14 +560,7 @@ mod tests {
         "unknown value `get` for `steps[0].request.method`",
         Some("did you mean `GET`?")
     )]
-    #[case::json_syntax(
-        json("{\"name\": \"n\",}"),
-        1,
-        14,
-        1,
-        "invalid JSON: trailing comma",
-        None
-    )]
+    #[case::json_syntax(json("{\"name\": \"n\",}"), 1, 14, 1, "invalid JSON: trailing comma", None)]
     fn errors_are_located(
         #[case] result: Result<LoadedScenario, ScenarioError>,
         #[case] line: u32,
@@ -673,10 +597,7 @@ mod tests {
     fn missing_and_unsupported_files() {
         let err = load_file("does/not/exist.yaml").unwrap_err();
         assert_eq!(err.kind, ScenarioErrorKind::Io);
-        assert!(
-            err.message.starts_with("cannot read file: no such file"),
-            "{err}"
-        );
+        assert!(err.message.starts_with("cannot read file: no such file"), "{err}");
         let err = load_file("Cargo.toml").unwrap_err();
         assert_eq!(err.kind, ScenarioErrorKind::UnsupportedFormat);
         assert_eq!(err.message, "unsupported file extension `.toml`");

@@ -112,9 +112,7 @@ impl Locations {
     /// Locations of a YAML document (the first one in the text).
     #[must_use]
     pub fn from_yaml(text: &str) -> Self {
-        Locations {
-            root: yaml_tree(text),
-        }
+        Locations { root: yaml_tree(text) }
     }
 
     /// Locations of a JSON document.
@@ -125,9 +123,7 @@ impl Locations {
             pos: 0,
             failed: false,
         };
-        Locations {
-            root: scan.value(0),
-        }
+        Locations { root: scan.value(0) }
     }
 
     /// The key and value spans at `path`, when the path exists in the text.
@@ -150,10 +146,7 @@ impl Locations {
                 _ => return None,
             }
         }
-        Some(Located {
-            key,
-            value: node.span,
-        })
+        Some(Located { key, value: node.span })
     }
 
     /// The spans at `path`, or at its longest prefix found in the text (the root, or the start
@@ -180,15 +173,8 @@ impl Locations {
         fn walk(node: &Node, offset: usize, path: &mut Vec<PathSeg>) -> bool {
             let children: Vec<(PathSeg, &Node)> = match &node.kind {
                 NodeKind::Scalar => Vec::new(),
-                NodeKind::Seq(items) => items
-                    .iter()
-                    .enumerate()
-                    .map(|(i, n)| (PathSeg::Index(i), n))
-                    .collect(),
-                NodeKind::Map(entries) => entries
-                    .iter()
-                    .map(|(k, _, n)| (PathSeg::Key(k.clone()), n))
-                    .collect(),
+                NodeKind::Seq(items) => items.iter().enumerate().map(|(i, n)| (PathSeg::Index(i), n)).collect(),
+                NodeKind::Map(entries) => entries.iter().map(|(k, _, n)| (PathSeg::Key(k.clone()), n)).collect(),
             };
             for (seg, child) in children {
                 if child.span.start <= offset && offset <= child.span.end {
@@ -208,21 +194,14 @@ impl Locations {
 }
 
 fn byte_offset(marker: &granit_parser::Marker, text: &str) -> usize {
-    marker.byte_offset().unwrap_or_else(|| {
-        text.char_indices()
-            .nth(marker.index())
-            .map_or(text.len(), |(i, _)| i)
-    })
+    marker
+        .byte_offset()
+        .unwrap_or_else(|| text.char_indices().nth(marker.index()).map_or(text.len(), |(i, _)| i))
 }
 
 enum Frame {
     Seq(Span, Vec<Node>, bool),
-    Map(
-        Span,
-        Vec<(String, Span, Node)>,
-        Option<(String, Span)>,
-        bool,
-    ),
+    Map(Span, Vec<(String, Span, Node)>, Option<(String, Span)>, bool),
     /// Content nested past [`MAX_DEPTH`], skipped.
     Skipped,
 }
@@ -232,9 +211,7 @@ fn yaml_tree(text: &str) -> Option<Node> {
     let mut stack: Vec<Frame> = Vec::new();
     let mut root = None;
     while let Some(Ok((event, span))) = parser.next_event() {
-        let span_of = |s: &granit_parser::Span| {
-            Span::new(byte_offset(&s.start, text), byte_offset(&s.end, text))
-        };
+        let span_of = |s: &granit_parser::Span| Span::new(byte_offset(&s.start, text), byte_offset(&s.end, text));
         let skipping = stack.iter().any(|f| matches!(f, Frame::Skipped));
         let done = match event {
             Event::Scalar(ref value, ..) => {
@@ -271,12 +248,7 @@ fn yaml_tree(text: &str) -> Option<Node> {
                 stack.push(if skipping || stack.len() >= MAX_DEPTH {
                     Frame::Skipped
                 } else {
-                    Frame::Map(
-                        span_of(&span),
-                        Vec::new(),
-                        None,
-                        style == StructureStyle::Flow,
-                    )
+                    Frame::Map(span_of(&span), Vec::new(), None, style == StructureStyle::Flow)
                 });
                 None
             }
@@ -292,8 +264,7 @@ fn yaml_tree(text: &str) -> Option<Node> {
                     ))
                 }
                 Some(Frame::Map(start, entries, _, flow)) => {
-                    let end =
-                        container_end(start, &span_of(&span), flow, entries.last().map(|e| &e.2));
+                    let end = container_end(start, &span_of(&span), flow, entries.last().map(|e| &e.2));
                     Some((
                         Node {
                             span: Span::new(start.start, end),
@@ -423,8 +394,7 @@ impl JsonScan<'_> {
                     }
                     let key_span = Span::new(key_start, self.pos);
                     let raw = &self.text[key_start..self.pos];
-                    let key = serde_json::from_str::<String>(raw)
-                        .unwrap_or_else(|_| raw.trim_matches('"').to_owned());
+                    let key = serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.trim_matches('"').to_owned());
                     self.skip_ws();
                     if self.peek() != Some(b':') {
                         self.failed = true;
@@ -602,10 +572,7 @@ steps:
         let locations = Locations::from_yaml(YAML);
         let found = locations.nearest(&path(&["steps", "0", "request", "body", "x"]));
         assert_eq!(text_at(YAML, found.value), "{method: GET, path: /x}");
-        assert_eq!(
-            Locations::default().nearest(&path(&["a"])).value,
-            Span::point(0)
-        );
+        assert_eq!(Locations::default().nearest(&path(&["a"])).value, Span::point(0));
     }
 
     #[rstest]
@@ -630,14 +597,8 @@ steps:
     fn path_at_finds_values() {
         let locations = Locations::from_yaml(YAML);
         let offset = YAML.find("$.id").unwrap();
-        assert_eq!(
-            locations.path_at(offset),
-            Some(path(&["steps", "1", "capture", "id"]))
-        );
-        assert_eq!(
-            path(&["steps", "1", "capture"]).to_string(),
-            "steps[1].capture"
-        );
+        assert_eq!(locations.path_at(offset), Some(path(&["steps", "1", "capture", "id"])));
+        assert_eq!(path(&["steps", "1", "capture"]).to_string(), "steps[1].capture");
     }
 
     #[rstest]

@@ -537,21 +537,14 @@ mod tests {
         let order: Vec<_> = scenario.all_steps().map(|(s, i, _)| (s, i)).collect();
         assert_eq!(
             order,
-            [
-                (Section::Setup, 0),
-                (Section::Steps, 0),
-                (Section::Teardown, 0)
-            ]
+            [(Section::Setup, 0), (Section::Steps, 0), (Section::Teardown, 0)]
         );
     }
 
     #[rstest]
     fn schema_is_draft_2020_12() {
         let schema = scenario_schema();
-        assert_eq!(
-            schema["$schema"],
-            json!("https://json-schema.org/draft/2020-12/schema")
-        );
+        assert_eq!(schema["$schema"], json!("https://json-schema.org/draft/2020-12/schema"));
         assert!(schema["$defs"]["Step"].is_object());
     }
 }

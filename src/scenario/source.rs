@@ -103,11 +103,7 @@ impl SourceFile {
     #[must_use]
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = self.clamp(offset);
-        let line = self.text.as_bytes()[..offset]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count()
-            + 1;
+        let line = self.text.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
         let col = self.text[self.line_start(offset)..offset].chars().count() + 1;
         (line, col)
     }
@@ -134,9 +130,7 @@ impl SourceFile {
         for _ in 1..line {
             start += self.text[start..].find('\n')? + 1;
         }
-        let end = self.text[start..]
-            .find('\n')
-            .map_or(self.text.len(), |i| start + i);
+        let end = self.text[start..].find('\n').map_or(self.text.len(), |i| start + i);
         let end = if self.text[start..end].ends_with('\r') {
             end - 1
         } else {
@@ -197,11 +191,7 @@ mod tests {
     #[case(3, 99, Some(29))]
     #[case(0, 1, None)]
     #[case(9, 1, None)]
-    fn offsets_of_line_cols(
-        #[case] line: usize,
-        #[case] col: usize,
-        #[case] expected: Option<usize>,
-    ) {
+    fn offsets_of_line_cols(#[case] line: usize, #[case] col: usize, #[case] expected: Option<usize>) {
         assert_eq!(file().offset(line, col), expected);
     }
 

@@ -61,9 +61,7 @@ enum Piece<'a> {
 #[must_use]
 pub fn is_var_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -151,9 +149,7 @@ pub fn placeholders(text: &str) -> Vec<(&str, Range<usize>)> {
 
 fn lookup<'v>(vars: &'v Vars, name: &str) -> Result<&'v Value, TemplateError> {
     vars.get(name)
-        .ok_or_else(|| TemplateError::UnknownVariable {
-            name: name.to_owned(),
-        })
+        .ok_or_else(|| TemplateError::UnknownVariable { name: name.to_owned() })
 }
 
 /// Text of a value inside a longer string: strings unquoted, other JSON compact.
@@ -260,8 +256,7 @@ mod tests {
 
     #[rstest]
     fn renders_trees() {
-        let value =
-            json!({"ids": "{{ids}}", "{{name}}": ["{{row_id}}", 1, null], "n": "#{{row_id}}"});
+        let value = json!({"ids": "{{ids}}", "{{name}}": ["{{row_id}}", 1, null], "n": "#{{row_id}}"});
         assert_eq!(
             render_value(&value, &vars()).unwrap(),
             json!({"ids": ["a", "b"], "ada": [42, 1, null], "n": "#42"})
@@ -271,12 +266,7 @@ mod tests {
     #[rstest]
     fn unknown_variables_are_named() {
         let err = render_str("x {{nope}}", &vars()).unwrap_err();
-        assert_eq!(
-            err,
-            TemplateError::UnknownVariable {
-                name: "nope".into()
-            }
-        );
+        assert_eq!(err, TemplateError::UnknownVariable { name: "nope".into() });
         assert_eq!(err.to_string(), "unknown variable `nope`");
     }
 

@@ -4,3 +4,5 @@
 mod util;
 // The reference server's runtime API: operations, errors, paging, isolation, concurrency.
 mod server_runtime;
+// The runner against the embedded server: the scenarios in scenarios/ pass.
+mod runner_suite;

@@ -1,0 +1,167 @@
+//! `bpharness run`: command-line flags into a `RunPlan`, reporters, exit code.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+use crate::exit;
+use crate::report::{JsonLinesReporter, Reporter, TerminalReporter, write_files};
+use crate::runner::{RunError, RunPlan, run as run_plan};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario files or directories (default: scenarios/).
+    pub paths: Vec<PathBuf>,
+    /// Base URL of the server under test; without it, the embedded reference server is started.
+    #[arg(long, env = "BP_API_URL")]
+    pub target: Option<String>,
+    /// Bearer token for the target.
+    #[arg(long, env = "BP_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Bot id sent as x-bot-id.
+    #[arg(long, env = "BP_BOT_ID")]
+    pub bot_id: Option<String>,
+    /// Workspace id sent as x-workspace-id.
+    #[arg(long, env = "BP_WORKSPACE_ID")]
+    pub workspace_id: Option<String>,
+    /// A second bot the token may use, for isolation scenarios.
+    #[arg(long, env = "BP_OTHER_BOT_ID")]
+    pub other_bot_id: Option<String>,
+    /// A workspace the token may not enter, for isolation scenarios.
+    #[arg(long, env = "BP_OTHER_WORKSPACE_ID")]
+    pub other_workspace_id: Option<String>,
+    /// Run only scenarios with one of these tags (repeatable).
+    #[arg(long = "tag")]
+    pub tags: Vec<String>,
+    /// Scenarios run at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: u16,
+    /// Where report.json, junit.xml, report.html and events.jsonl go.
+    #[arg(long, default_value = "reports")]
+    pub report_dir: PathBuf,
+    /// Stop starting scenarios after the first failure.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Unknown extra fields in responses fail instead of warning.
+    #[arg(long)]
+    pub strict: bool,
+    /// Seconds one request may take, all of it.
+    #[arg(long, default_value_t = 10.0)]
+    pub timeout: f64,
+    /// Read schemas from this directory instead of the ones built in.
+    #[arg(long)]
+    pub schemas: Option<PathBuf>,
+    /// Colours in terminal output.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+impl RunArgs {
+    pub fn plan(&self) -> RunPlan {
+        RunPlan {
+            paths: if self.paths.is_empty() { vec![PathBuf::from("scenarios")] } else { self.paths.clone() },
+            target: self.target.clone(),
+            token: self.token.clone(),
+            bot_id: self.bot_id.clone(),
+            workspace_id: self.workspace_id.clone(),
+            other_bot_id: self.other_bot_id.clone(),
+            other_workspace_id: self.other_workspace_id.clone(),
+            tags: self.tags.clone(),
+            jobs: usize::from(self.jobs),
+            fail_fast: self.fail_fast,
+            strict: self.strict,
+            timeout: Duration::from_secs_f64(self.timeout.clamp(0.001, 3600.0)),
+            schemas_dir: self.schemas.clone(),
+            ..RunPlan::default()
+        }
+    }
+
+    fn color(&self) -> bool {
+        match self.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stderr().is_terminal(),
+        }
+    }
+}
+
+/// First Ctrl-C: finish the steps under way, run the cleanup ledgers, write the reports.
+/// Second: exit at once.
+fn watch_interrupts(cancelled: Arc<AtomicBool>) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            cancelled.store(true, Ordering::Relaxed);
+            eprintln!("\ninterrupted: finishing the steps under way and cleaning up (Ctrl-C again to exit now)");
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+}
+
+pub async fn run(args: RunArgs) -> ExitCode {
+    let plan = args.plan();
+    if let Err(e) = std::fs::create_dir_all(&args.report_dir) {
+        eprintln!("error: cannot create the report directory {}: {e}", args.report_dir.display());
+        return ExitCode::from(exit::USAGE);
+    }
+    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(TerminalReporter::new(std::io::stderr(), args.color()))];
+    match std::fs::File::create(args.report_dir.join("events.jsonl")) {
+        Ok(file) => reporters.push(Box::new(JsonLinesReporter::new(std::io::BufWriter::new(file)))),
+        Err(e) => eprintln!("warning: no events.jsonl stream: {e}"),
+    }
+    let cancelled = Arc::new(AtomicBool::new(false));
+    watch_interrupts(cancelled.clone());
+    match run_plan(&plan, &mut reporters, cancelled).await {
+        Ok(report) => {
+            drop(reporters);
+            match write_files(&args.report_dir, &report) {
+                Ok(paths) => {
+                    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+                    eprintln!("reports: {}", names.join(", "));
+                }
+                Err(e) => eprintln!("error: cannot write the reports: {e}"),
+            }
+            if report.outcome == crate::report::Outcome::Failed {
+                ExitCode::from(exit::CHECK_FAILED)
+            } else {
+                ExitCode::from(exit::OK)
+            }
+        }
+        Err(RunError::InvalidScenarios(errors)) => {
+            for e in &errors {
+                eprintln!("{e}\n");
+            }
+            eprintln!("error: {} invalid scenario file(s); nothing was sent", errors.len());
+            ExitCode::from(exit::INVALID_INPUT)
+        }
+        Err(e @ RunError::InvalidSchemas(_)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(exit::INVALID_INPUT)
+        }
+        Err(e @ RunError::Unreachable { .. }) => {
+            eprintln!("error: {e}");
+            ExitCode::from(exit::UNREACHABLE)
+        }
+        Err(e @ RunError::Usage(_)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(exit::USAGE)
+        }
+        Err(e @ RunError::Server(_)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(exit::INTERNAL)
+        }
+    }
+}

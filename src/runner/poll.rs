@@ -1,0 +1,170 @@
+//! A `poll` step: repeat a request until a status field reaches one of the `until` values
+//! or the deadline passes, and check every move of that field against the allowed graph.
+//!
+//! Checks: `poll-initial` (first value allowed), `poll-transition` (each change allowed by
+//! `transitions`), `poll-terminal` (nothing leaves a terminal state), `poll-timeout` (an
+//! `until` value reached in time). The observed trace is kept in the step result.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::report::{CheckOutcome, CheckResult, Exchange, StepKind, StepResult};
+use crate::scenario::{Step, Vars};
+
+use super::checks::{fail, pass};
+use super::exec::Ctx;
+use super::step::{capture_value, check_sent, expectation, outcome_of};
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+pub async fn run_poll(ctx: &Ctx, step: &Step, vars: &mut Vars, result: &mut StepResult) {
+    let Some(p) = &step.poll else { return };
+    result.kind = StepKind::Poll;
+    let started = Instant::now();
+    let deadline = started + Duration::from_millis(p.timeout_ms);
+    let mut checks: Vec<CheckResult> = Vec::new();
+    let mut exchanges: Vec<Exchange> = Vec::new();
+    let mut trace: Vec<String> = Vec::new();
+    let mut reached = false;
+    let mut broken = false;
+    loop {
+        let built = match ctx.build(&p.request, vars, &[], None) {
+            Ok(b) => b,
+            Err(e) => {
+                checks.push(fail("template", e));
+                broken = true;
+                break;
+            }
+        };
+        result.operation = built.operation.map(|o| o.id.to_string());
+        let mut expect = expectation(built.operation, step.expect.as_ref(), None);
+        if let Some(schema) = &p.schema {
+            expect.schema = Some(format!("responses/{schema}.json"));
+        }
+        let sent = ctx.send(built).await;
+        result.requests += 1;
+        let (response_checks, body) = check_sent(ctx, &sent, &expect, None, vars);
+        let failed = outcome_of(&response_checks) == crate::report::Outcome::Failed;
+        if failed || exchanges.is_empty() {
+            exchanges.push(ctx.record(&sent));
+        }
+        for c in response_checks {
+            if c.outcome != CheckOutcome::Pass || !checks.iter().any(|k| k.check == c.check) {
+                checks.push(c);
+            }
+        }
+        if failed {
+            broken = true;
+            break;
+        }
+        let value = body.as_ref().and_then(|b| {
+            serde_json_path::JsonPath::parse(&p.field)
+                .ok()
+                .and_then(|path| path.query(b).all().first().map(|v| text(v)))
+        });
+        let Some(value) = value else {
+            checks.push(fail("poll-field", format!("no value at {}", p.field)));
+            broken = true;
+            break;
+        };
+        match trace.last() {
+            None => {
+                if !p.initial.is_empty() && !p.initial.contains(&value) {
+                    checks.push(fail(
+                        "poll-initial",
+                        format!("first observed {value:?}, allowed: {}", p.initial.join(", ")),
+                    ));
+                    broken = true;
+                }
+                trace.push(value.clone());
+            }
+            Some(last) if *last != value => {
+                let last = last.clone();
+                trace.push(value.clone());
+                if p.terminal.contains(&last) {
+                    checks.push(fail(
+                        "poll-terminal",
+                        format!(
+                            "moved out of terminal state {last:?} to {value:?}; trace {}",
+                            trace.join(" → ")
+                        ),
+                    ));
+                    broken = true;
+                } else if !p.transitions.is_empty()
+                    && !p.transitions.get(&last).is_some_and(|allowed| allowed.contains(&value))
+                {
+                    checks.push(fail(
+                        "poll-transition",
+                        format!(
+                            "{last:?} → {value:?} is not an allowed transition; trace {}",
+                            trace.join(" → ")
+                        ),
+                    ));
+                    broken = true;
+                }
+            }
+            Some(_) => {}
+        }
+        if broken {
+            break;
+        }
+        if p.until.contains(&value) {
+            reached = true;
+            if let (Ok(got), Some(expect)) = (&sent.result, step.expect.as_ref()) {
+                checks.extend(super::step::assertions(Some(expect), got, body.as_ref(), vars));
+            }
+            if let Ok(got) = &sent.result {
+                for (name, source) in &step.capture {
+                    match capture_value(source, got, body.as_ref()) {
+                        Some(v) => {
+                            vars.insert(name.clone(), v);
+                        }
+                        None => checks.push(fail("capture", format!("{name}: nothing at {source}"))),
+                    }
+                }
+            }
+            exchanges.push(ctx.record(&sent));
+            break;
+        }
+        if Instant::now() >= deadline || ctx.is_cancelled() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(p.interval_ms.max(1))).await;
+    }
+    if !broken {
+        if reached {
+            checks.push(pass(
+                "poll-timeout",
+                format!(
+                    "reached {} after {} requests",
+                    trace.last().cloned().unwrap_or_default(),
+                    result.requests
+                ),
+            ));
+            if !p.transitions.is_empty() {
+                checks.push(pass("poll-transition", format!("trace {}", trace.join(" → "))));
+            }
+        } else {
+            checks.push(fail(
+                "poll-timeout",
+                format!(
+                    "none of {} within {} ms; trace {}",
+                    p.until.join(", "),
+                    p.timeout_ms,
+                    trace.join(" → ")
+                ),
+            ));
+        }
+    }
+    result.trace = trace;
+    result.checks = checks;
+    result.exchanges = exchanges;
+    result.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    result.outcome = outcome_of(&result.checks);
+}
