@@ -36,6 +36,8 @@ pub struct RunPlan {
     pub workspace_id: Option<String>,
     pub other_bot_id: Option<String>,
     pub other_workspace_id: Option<String>,
+    /// A bot of that other workspace.
+    pub other_workspace_bot_id: Option<String>,
     pub tags: Vec<String>,
     pub jobs: usize,
     pub fail_fast: bool,
@@ -58,6 +60,7 @@ impl Default for RunPlan {
             workspace_id: None,
             other_bot_id: None,
             other_workspace_id: None,
+            other_workspace_bot_id: None,
             tags: Vec::new(),
             jobs: 4,
             fail_fast: false,
@@ -108,6 +111,7 @@ async fn resolve_target(plan: &RunPlan) -> Result<Target, RunError> {
                     ("workspace_id", plan.workspace_id.clone()),
                     ("other_bot_id", plan.other_bot_id.clone()),
                     ("other_workspace_id", plan.other_workspace_id.clone()),
+                    ("other_workspace_bot_id", plan.other_workspace_bot_id.clone()),
                 ],
                 server: None,
             })
@@ -123,6 +127,7 @@ async fn resolve_target(plan: &RunPlan) -> Result<Target, RunError> {
                     ("workspace_id", Some(seeds.workspace_id)),
                     ("other_bot_id", Some(seeds.other_bot_id)),
                     ("other_workspace_id", Some(seeds.other_workspace_id)),
+                    ("other_workspace_bot_id", Some(seeds.other_workspace_bot_id)),
                 ],
                 server: Some(server),
             })

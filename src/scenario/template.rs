@@ -15,12 +15,13 @@ use serde_json::Value;
 pub type Vars = BTreeMap<String, Value>;
 
 /// Variables the runner always defines.
-pub const BUILTIN_VARS: [&str; 8] = [
+pub const BUILTIN_VARS: [&str; 9] = [
     "run_id",
     "bot_id",
     "workspace_id",
     "other_bot_id",
     "other_workspace_id",
+    "other_workspace_bot_id",
     "token",
     "now",
     "scenario",
