@@ -435,18 +435,27 @@ fn parse_yaml(source: &SourceFile) -> Result<Scenario, ScenarioError> {
         ),
         other => {
             let message = serde_saphyr::UserMessageFormatter.format_message(other);
-            let message = message.escape_debug().to_string();
-            let tab_before = source
-                .line_text(line)
-                .is_some_and(|text| text.chars().take(col).any(|c| c == '\t'));
-            at(
-                ScenarioErrorKind::Syntax,
-                len,
-                format!("invalid YAML: {message}"),
-            )
-            .with_hint_opt(
-                tab_before.then(|| "indent YAML with spaces: tabs are not allowed".to_owned()),
-            )
+            let message = format!("invalid YAML: {}", message.escape_debug());
+            // The scanner reports a tab at the start of the token it was reading, which may
+            // be on an earlier line: point at the tab itself.
+            let tab = message
+                .contains("tab")
+                .then(|| {
+                    let line_start = source.offset(line, 1)?;
+                    let tab = source.text[line_start..].find('\t')?;
+                    Some(line_start + tab)
+                })
+                .flatten();
+            match tab {
+                Some(offset) => ScenarioError::at(
+                    ScenarioErrorKind::Syntax,
+                    source,
+                    Span::new(offset, offset + 1),
+                    message,
+                )
+                .with_hint("indent YAML with spaces: tabs are not allowed"),
+                None => at(ScenarioErrorKind::Syntax, len, message),
+            }
         }
     })
 }
