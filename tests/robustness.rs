@@ -108,5 +108,6 @@ fn mutated_fixtures_never_panic() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(ok + err, files.len() * MUTANTS_PER_FILE);
+    println!("{ok} mutants loaded, {err} were rejected");
     assert!(err > 0, "mutations should break some files");
 }

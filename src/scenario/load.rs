@@ -10,7 +10,8 @@ use std::borrow::Cow;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use serde_saphyr::MessageFormatter as _;
+use serde_path_to_error::Segment;
+use serde_saphyr::{Error, MessageFormatter as _};
 
 use super::check;
 use super::diag::{ScenarioError, ScenarioErrorKind, did_you_mean, expected_one_of, suggest};
@@ -272,7 +273,6 @@ fn is_blank(text: &str, format: Format) -> bool {
 }
 
 fn key_path(path: &serde_path_to_error::Path) -> KeyPath {
-    use serde_path_to_error::Segment;
     let mut segs = Vec::new();
     for seg in path.iter() {
         match seg {
@@ -328,8 +328,6 @@ fn invalid(path: &KeyPath, expected: &str, found: Option<&str>) -> String {
 }
 
 fn parse_yaml(source: &SourceFile) -> Result<Scenario, ScenarioError> {
-    use serde_saphyr::Error;
-
     let mut options = serde_saphyr::Options::default();
     options.with_snippet = false;
     // `yes`/`no`/`on`/`off` stay strings: YAML 1.1 booleans surprise people in bodies.
@@ -522,6 +520,17 @@ fn parse_json(source: &SourceFile) -> Result<Scenario, ScenarioError> {
                 format!("unknown value `{variant}` for {}", describe(&path)),
             )
             .with_hint(suggest(variant, names.iter().skip(1).copied()))
+        } else if let Some(field) = message.strip_prefix("duplicate field `") {
+            let field = field.split('`').next().unwrap_or_default();
+            // The last occurrence is the duplicate.
+            let span = locations
+                .get(&path.key(field))
+                .map_or(fallback, |f| f.key_or_value());
+            let mut message = format!("duplicate key `{field}`");
+            if !path.is_root() {
+                message.push_str(&format!(" in `{path}`"));
+            }
+            ScenarioError::at(structure, source, span, message)
         } else if let Some(field) = message.strip_prefix("missing field `") {
             let field = field.split('`').next().unwrap_or_default();
             let span = found.map_or(fallback, |f| Span::point(f.value.start));
@@ -542,13 +551,12 @@ fn parse_json(source: &SourceFile) -> Result<Scenario, ScenarioError> {
             ScenarioError::at(structure, source, span, message)
         } else {
             let span = found.map_or(fallback, |f| f.value);
-            ScenarioError::at(
-                structure,
-                source,
-                span,
-                format!("{message} at {}", describe(&path)),
-            )
-            .with_hint_opt(
+            let message = if path.is_root() {
+                message.to_owned()
+            } else {
+                format!("{message} in `{path}`")
+            };
+            ScenarioError::at(structure, source, span, message).with_hint_opt(
                 names
                     .first()
                     .and_then(|n| did_you_mean(n, names.iter().skip(1).copied())),
@@ -637,6 +645,22 @@ mod tests {
         3,
         "unknown value `get` for `steps[0].request.method`",
         Some("did you mean `GET`?")
+    )]
+    #[case::json_duplicate(
+        json("{\"name\": \"n\", \"name\": \"m\"}"),
+        1,
+        15,
+        6,
+        "duplicate key `name`",
+        None
+    )]
+    #[case::yaml_tab(
+        yaml("name: n\nsteps:\n  - name: s\n\trequest: {}\n"),
+        4,
+        1,
+        1,
+        "invalid YAML: while scanning a plain scalar, found a tab",
+        Some("indent YAML with spaces: tabs are not allowed")
     )]
     #[case::json_syntax(
         json("{\"name\": \"n\",}"),
