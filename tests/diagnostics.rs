@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use bpharness::scenario::{LoadOptions, load_file_with};
+use rstest::rstest;
 
 const INVALID_DIR: &str = "tests/fixtures/scenarios/invalid";
 
@@ -32,7 +33,7 @@ fn render(case: &Path) -> String {
     }
 }
 
-#[test]
+#[rstest]
 fn invalid_fixtures_match_their_golden_errors() {
     let cases = cases();
     assert!(
@@ -63,7 +64,7 @@ fn invalid_fixtures_match_their_golden_errors() {
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
 
-#[test]
+#[rstest]
 fn every_golden_error_has_a_scenario() {
     let cases = cases();
     for entry in std::fs::read_dir(INVALID_DIR).unwrap() {
@@ -78,7 +79,7 @@ fn every_golden_error_has_a_scenario() {
     }
 }
 
-#[test]
+#[rstest]
 fn every_invalid_yaml_has_a_golden_error() {
     for case in cases() {
         assert!(

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use bpharness::scenario::{LoadOptions, load_file_with};
+use rstest::rstest;
 
 const VALID_DIR: &str = "tests/fixtures/scenarios/valid";
 const MUTANTS_PER_FILE: usize = 120;
@@ -62,7 +63,7 @@ fn mutate(rng: &mut Lcg, original: &[u8]) -> Vec<u8> {
     bytes
 }
 
-#[test]
+#[rstest]
 fn mutated_fixtures_never_panic() {
     let dir = std::env::temp_dir().join(format!("bpharness-mutants-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
