@@ -643,7 +643,11 @@ impl<'a> Checker<'a> {
                 continue;
             }
             let span = self.sub_span(path, text, range, key);
-            let error = if let Some((step, step_at)) = scope.later.get(name) {
+            let error = if self.loaded.scenario.vars.contains_key(name) {
+                // Declared vars are known everywhere but in `vars` itself.
+                self.error(span, format!("`vars` cannot use the variable `{name}`"))
+                    .with_hint("values in `vars` may use only built-in variables")
+            } else if let Some((step, step_at)) = scope.later.get(name) {
                 let (line, _) = self.loaded.location(step_at);
                 self.error(span, format!("variable `{name}` is used before it is captured"))
                     .with_hint(format!("`{name}` is captured by step `{step}` at line {line}"))
@@ -784,7 +788,7 @@ teardown:
         assert_eq!(
             findings(text),
             [
-                "4:10:9 unknown variable `label` (define it under `vars` or capture it in an earlier step)",
+                "4:10:9 `vars` cannot use the variable `label` (values in `vars` may use only built-in variables)",
                 "7:40:9 variable `later` is used before it is captured (`later` is captured by step `use` at line 10)",
             ]
         );

@@ -10,7 +10,8 @@ use std::borrow::Cow;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use serde_saphyr::MessageFormatter as _;
+use serde_path_to_error::Segment;
+use serde_saphyr::{Error, MessageFormatter as _};
 
 use super::check;
 use super::diag::{ScenarioError, ScenarioErrorKind, did_you_mean, expected_one_of, suggest};
@@ -258,7 +259,6 @@ fn is_blank(text: &str, format: Format) -> bool {
 }
 
 fn key_path(path: &serde_path_to_error::Path) -> KeyPath {
-    use serde_path_to_error::Segment;
     let mut segs = Vec::new();
     for seg in path.iter() {
         match seg {
@@ -314,8 +314,6 @@ fn invalid(path: &KeyPath, expected: &str, found: Option<&str>) -> String {
 }
 
 fn parse_yaml(source: &SourceFile) -> Result<Scenario, ScenarioError> {
-    use serde_saphyr::Error;
-
     let mut options = serde_saphyr::Options::default();
     options.with_snippet = false;
     // `yes`/`no`/`on`/`off` stay strings: YAML 1.1 booleans surprise people in bodies.
@@ -392,12 +390,27 @@ fn parse_yaml(source: &SourceFile) -> Result<Scenario, ScenarioError> {
         Error::Eof { .. } => at(ScenarioErrorKind::Syntax, 0, "unexpected end of file".to_owned()),
         other => {
             let message = serde_saphyr::UserMessageFormatter.format_message(other);
-            let message = message.escape_debug().to_string();
-            let tab_before = source
-                .line_text(line)
-                .is_some_and(|text| text.chars().take(col).any(|c| c == '\t'));
-            at(ScenarioErrorKind::Syntax, len, format!("invalid YAML: {message}"))
-                .with_hint_opt(tab_before.then(|| "indent YAML with spaces: tabs are not allowed".to_owned()))
+            let message = format!("invalid YAML: {}", message.escape_debug());
+            // The scanner reports a tab at the start of the token it was reading, which may
+            // be on an earlier line: point at the tab itself.
+            let tab = message
+                .contains("tab")
+                .then(|| {
+                    let line_start = source.offset(line, 1)?;
+                    let tab = source.text[line_start..].find('\t')?;
+                    Some(line_start + tab)
+                })
+                .flatten();
+            match tab {
+                Some(offset) => ScenarioError::at(
+                    ScenarioErrorKind::Syntax,
+                    source,
+                    Span::new(offset, offset + 1),
+                    message,
+                )
+                .with_hint("indent YAML with spaces: tabs are not allowed"),
+                None => at(ScenarioErrorKind::Syntax, len, message),
+            }
         }
     })
 }
@@ -458,6 +471,15 @@ fn parse_json(source: &SourceFile) -> Result<Scenario, ScenarioError> {
             format!("unknown value `{variant}` for {}", describe(&path)),
         )
         .with_hint(suggest(variant, names.iter().skip(1).copied()))
+    } else if let Some(field) = message.strip_prefix("duplicate field `") {
+        let field = field.split('`').next().unwrap_or_default();
+        // The last occurrence is the duplicate.
+        let span = locations.get(&path.key(field)).map_or(fallback, |f| f.key_or_value());
+        let mut message = format!("duplicate key `{field}`");
+        if !path.is_root() {
+            message.push_str(&format!(" in `{path}`"));
+        }
+        ScenarioError::at(structure, source, span, message)
     } else if let Some(field) = message.strip_prefix("missing field `") {
         let field = field.split('`').next().unwrap_or_default();
         let span = found.map_or(fallback, |f| Span::point(f.value.start));
@@ -478,7 +500,12 @@ fn parse_json(source: &SourceFile) -> Result<Scenario, ScenarioError> {
         ScenarioError::at(structure, source, span, message)
     } else {
         let span = found.map_or(fallback, |f| f.value);
-        ScenarioError::at(structure, source, span, format!("{message} at {}", describe(&path))).with_hint_opt(
+        let message = if path.is_root() {
+            message.to_owned()
+        } else {
+            format!("{message} in `{path}`")
+        };
+        ScenarioError::at(structure, source, span, message).with_hint_opt(
             names
                 .first()
                 .and_then(|n| did_you_mean(n, names.iter().skip(1).copied())),
@@ -559,6 +586,15 @@ mod tests {
         3,
         "unknown value `get` for `steps[0].request.method`",
         Some("did you mean `GET`?")
+    )]
+    #[case::json_duplicate(json("{\"name\": \"n\", \"name\": \"m\"}"), 1, 15, 6, "duplicate key `name`", None)]
+    #[case::yaml_tab(
+        yaml("name: n\nsteps:\n  - name: s\n\trequest: {}\n"),
+        4,
+        1,
+        1,
+        "invalid YAML: while scanning a plain scalar, found a tab",
+        Some("indent YAML with spaces: tabs are not allowed")
     )]
     #[case::json_syntax(json("{\"name\": \"n\",}"), 1, 14, 1, "invalid JSON: trailing comma", None)]
     fn errors_are_located(

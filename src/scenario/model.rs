@@ -160,7 +160,7 @@ pub struct Request {
     pub method: Method,
     /// Path below the API base URL, starting with `/`.
     pub path: String,
-    /// Query parameters: an object value is sent tags-style (`tags[key]=value`), an array as
+    /// Query parameters: an object value is sent tags-style (`tags.key=value`), an array as
     /// repeated keys.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub query: BTreeMap<String, Value>,
@@ -448,8 +448,19 @@ fn default_timeout_ms() -> u64 {
 /// The JSON Schema of the scenario format (draft 2020-12), generated from these types.
 #[must_use]
 pub fn scenario_schema() -> Value {
-    let schema = schemars::schema_for!(Scenario);
-    schema.to_value()
+    let schema = schemars::schema_for!(Scenario).to_value();
+    // Put the header keys first so the checked-in file reads top-down.
+    let Value::Object(mut rest) = schema else {
+        return schema;
+    };
+    let mut ordered = serde_json::Map::new();
+    for key in ["$schema", "title", "description"] {
+        if let Some(value) = rest.remove(key) {
+            ordered.insert(key.to_owned(), value);
+        }
+    }
+    ordered.extend(rest);
+    Value::Object(ordered)
 }
 
 #[cfg(test)]
