@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::exit;
+use crate::server::fault::{FAULTS, Fault};
 use crate::server::{ServerConfig, spawn};
 
 #[derive(Debug, Args)]
@@ -19,12 +20,35 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, default_value_t = ServerConfig::default().max_body_bytes)]
     pub max_body_bytes: usize,
+    /// Switch on a contract violation (repeatable); see --list-faults.
+    #[arg(long = "fault")]
+    pub faults: Vec<Fault>,
+    /// Print the fault catalogue and exit.
+    #[arg(long)]
+    pub list_faults: bool,
+}
+
+fn list_faults() {
+    let width = FAULTS.iter().map(|f| f.name().len()).max().unwrap_or(0);
+    for fault in FAULTS {
+        println!(
+            "{:width$}  {:<26}  {}",
+            fault.name(),
+            fault.family().name(),
+            fault.description()
+        );
+    }
 }
 
 pub async fn run(args: ServeArgs) -> ExitCode {
+    if args.list_faults {
+        list_faults();
+        return ExitCode::SUCCESS;
+    }
     let config = ServerConfig {
         tokens: args.tokens,
         max_body_bytes: args.max_body_bytes,
+        faults: args.faults.iter().copied().collect(),
         ..ServerConfig::default()
     };
     let handle = match spawn(config, args.listen).await {
@@ -36,6 +60,9 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     };
     let seeds = handle.seeds().clone();
     println!("bpharness reference server listening on {}", handle.url);
+    for fault in handle.state.faults() {
+        println!("fault: {fault} ({})", fault.description());
+    }
     println!("url: {}", handle.url);
     for token in &seeds.tokens {
         println!("token: {token}");

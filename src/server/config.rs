@@ -1,6 +1,9 @@
 //! What a reference server is started with.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
+
+use super::fault::Fault;
 
 /// Settings of one reference server. `Default` is what `bpharness serve` and the embedded
 /// target use.
@@ -14,6 +17,8 @@ pub struct ServerConfig {
     pub page_size: usize,
     /// How long a scheduled event waits when its `schedule.delay` is not given.
     pub default_schedule_delay: Duration,
+    /// Contract violations switched on (`--fault`); empty for a faithful server.
+    pub faults: BTreeSet<Fault>,
 }
 
 impl Default for ServerConfig {
@@ -23,6 +28,7 @@ impl Default for ServerConfig {
             max_body_bytes: 5 * 1024 * 1024,
             page_size: 20,
             default_schedule_delay: Duration::from_millis(0),
+            faults: BTreeSet::new(),
         }
     }
 }

@@ -6,6 +6,7 @@ mod auth;
 mod body;
 mod config;
 mod error;
+pub mod fault;
 mod ids;
 mod paging;
 mod query;

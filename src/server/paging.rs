@@ -40,6 +40,8 @@ impl Direction {
 pub struct Pager {
     key: [u8; 32],
     pub page_size: usize,
+    /// Tokens bound to nothing but the cursor (the `token-not-bound` fault).
+    loose: bool,
 }
 
 /// What a token is bound to.
@@ -50,18 +52,22 @@ pub struct Binding<'a> {
 }
 
 impl Pager {
-    pub fn new(key: [u8; 32], page_size: usize) -> Self {
-        Pager { key, page_size }
+    pub fn new(key: [u8; 32], page_size: usize, loose: bool) -> Self {
+        Pager { key, page_size, loose }
     }
 
     fn mac(&self, binding: &Binding<'_>, cursor: &[u8]) -> [u8; 16] {
         let mut mac = HmacSha256::new_from_slice(&self.key).expect("hmac takes any key length");
-        for part in [
-            binding.bot.as_bytes(),
-            binding.operation.as_bytes(),
-            binding.fingerprint.as_bytes(),
-            cursor,
-        ] {
+        let bound: [&[u8]; 3] = if self.loose {
+            [b"", b"", b""]
+        } else {
+            [
+                binding.bot.as_bytes(),
+                binding.operation.as_bytes(),
+                binding.fingerprint.as_bytes(),
+            ]
+        };
+        for part in bound.into_iter().chain([cursor]) {
             mac.update(&(part.len() as u64).to_be_bytes());
             mac.update(part);
         }
@@ -145,7 +151,7 @@ mod tests {
 
     #[test]
     fn walks_every_item_once_newest_first() {
-        let pager = Pager::new([7; 32], 20);
+        let pager = Pager::new([7; 32], 20, false);
         let items: Vec<(SortKey, u64)> = (0..45).map(|i| ((i as i64, i), i)).collect();
         let b = binding("bot_a", "");
         let (first, token) = pager.page(&b, None, Direction::Desc, items.clone()).unwrap();
@@ -164,7 +170,7 @@ mod tests {
 
     #[test]
     fn tokens_are_bound_to_bot_and_filters() {
-        let pager = Pager::new([7; 32], 20);
+        let pager = Pager::new([7; 32], 20, false);
         let token = pager.encode(&binding("bot_a", "tags.a=1&"), (5, 5));
         assert!(pager.decode(&binding("bot_a", "tags.a=1&"), &token).is_ok());
         assert!(pager.decode(&binding("bot_b", "tags.a=1&"), &token).is_err());

@@ -61,7 +61,7 @@ pub async fn spawn(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Se
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let state = AppState::new(config);
-    let app = router(state.clone());
+    let app = super::fault::wrap(router(state.clone()), state.clone());
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)

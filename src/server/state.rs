@@ -1,10 +1,12 @@
 //! `AppState`: configuration, store, page signer and the seeded ids, shared by every handler.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use rand::Rng;
 
 use super::config::ServerConfig;
+use super::fault::{self, Fault};
 use super::ids::new_id;
 use super::paging::Pager;
 use super::store::Store;
@@ -61,7 +63,8 @@ impl AppState {
         store.add_bot(&seeds.other_bot_id, &seeds.workspace_id);
         store.add_bot(&seeds.other_workspace_bot_id, &seeds.other_workspace_id);
         let key: [u8; 32] = rand::rng().random();
-        let pager = Pager::new(key, config.page_size);
+        let page_size = fault::page_size(&config.faults, config.page_size);
+        let pager = Pager::new(key, page_size, fault::loose_page_tokens(&config.faults));
         AppState(Arc::new(Inner {
             config,
             store,
@@ -84,6 +87,10 @@ impl AppState {
 
     pub fn seeds(&self) -> &Seeds {
         &self.0.seeds
+    }
+
+    pub fn faults(&self) -> &BTreeSet<Fault> {
+        &self.0.config.faults
     }
 }
 

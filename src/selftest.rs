@@ -1,0 +1,109 @@
+//! `selftest`: the harness measures its own power to catch contract violations. The suite
+//! runs once against the faithful embedded server (every failure there is a false
+//! positive), then once per fault of the catalogue (each must turn at least one check red).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::report::{CheckOutcome, RunReport};
+use crate::runner::{RunError, RunPlan, run};
+use crate::server::fault::Fault;
+
+/// What one fault's run showed.
+#[derive(Debug, Clone, Serialize)]
+pub struct FaultVerdict {
+    pub fault: String,
+    pub family: String,
+    pub description: String,
+    /// The ids of the checks that failed with the fault on.
+    pub caught_by: BTreeSet<String>,
+    /// How many checks failed.
+    pub failed_checks: u64,
+}
+
+impl FaultVerdict {
+    pub fn caught(&self) -> bool {
+        !self.caught_by.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SelftestReport {
+    /// `scenario / step: [check] message` for each check that failed on the faithful server.
+    pub false_positives: Vec<String>,
+    pub verdicts: Vec<FaultVerdict>,
+    pub duration_ms: f64,
+}
+
+impl SelftestReport {
+    pub fn caught(&self) -> usize {
+        self.verdicts.iter().filter(|v| v.caught()).count()
+    }
+
+    pub fn passed(&self) -> bool {
+        self.false_positives.is_empty() && self.caught() == self.verdicts.len()
+    }
+}
+
+/// Every failed check of a report, as `scenario / step: [check] message`.
+pub fn failed_checks(report: &RunReport) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for s in &report.scenarios {
+        for step in &s.steps {
+            for c in step.checks.iter().filter(|c| c.outcome == CheckOutcome::Fail) {
+                out.push((
+                    c.check.clone(),
+                    format!("{} / {}: [{}] {}", s.name, step.name, c.check, c.message),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Runs the baseline and one run per fault in `faults`. `plan.target` must be `None`: the
+/// faults live in the embedded server.
+pub async fn selftest(
+    plan: &RunPlan,
+    faults: &[Fault],
+    mut on_verdict: impl FnMut(&FaultVerdict),
+) -> Result<(RunReport, SelftestReport), RunError> {
+    if plan.target.is_some() {
+        return Err(RunError::Usage(
+            "selftest runs against the embedded server; drop --target".into(),
+        ));
+    }
+    let started = Instant::now();
+    let baseline = run(plan, &mut [], Arc::new(AtomicBool::new(false))).await?;
+    let false_positives = failed_checks(&baseline).into_iter().map(|(_, line)| line).collect();
+    let mut verdicts = Vec::new();
+    for fault in faults {
+        let mut faulty = plan.clone();
+        faulty.server.faults = BTreeSet::from([*fault]);
+        let mut report = run(&faulty, &mut [], Arc::new(AtomicBool::new(false))).await?;
+        report.faults = vec![fault.name().to_string()];
+        let failed = failed_checks(&report);
+        let verdict = FaultVerdict {
+            fault: fault.name().into(),
+            family: fault.family().name().into(),
+            description: fault.description().into(),
+            caught_by: failed.iter().map(|(check, _)| check.clone()).collect(),
+            failed_checks: failed.len() as u64,
+        };
+        on_verdict(&verdict);
+        verdicts.push(verdict);
+    }
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    Ok((
+        baseline,
+        SelftestReport {
+            false_positives,
+            verdicts,
+            duration_ms,
+        },
+    ))
+}

@@ -1,0 +1,172 @@
+//! The catalogue of faults: contract violations a real server could ship, each switched on
+//! by name. Every fault names the check family that must catch it; `bpharness selftest`
+//! proves that it does.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// The kind of check that should turn red when a fault is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Family {
+    SuccessStatus,
+    Shape,
+    Headers,
+    ErrorBody,
+    Pagination,
+    Filters,
+    StateMachine,
+    Semantics,
+    Security,
+    Limits,
+}
+
+impl Family {
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::SuccessStatus => "success status",
+            Family::Shape => "envelope and field shapes",
+            Family::Headers => "headers",
+            Family::ErrorBody => "error bodies",
+            Family::Pagination => "pagination",
+            Family::Filters => "filters",
+            Family::StateMachine => "state machine",
+            Family::Semantics => "semantics",
+            Family::Security => "security",
+            Family::Limits => "limits",
+        }
+    }
+}
+
+macro_rules! faults {
+    ($($variant:ident = $name:literal, $family:ident, $what:literal;)*) => {
+        /// One named contract violation.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Fault { $($variant,)* }
+
+        /// Every fault, in catalogue order.
+        pub const FAULTS: &[Fault] = &[$(Fault::$variant,)*];
+
+        impl Fault {
+            /// The name used with `--fault`.
+            pub fn name(self) -> &'static str {
+                match self { $(Fault::$variant => $name,)* }
+            }
+
+            pub fn family(self) -> Family {
+                match self { $(Fault::$variant => Family::$family,)* }
+            }
+
+            /// What the fault breaks, in one line.
+            pub fn description(self) -> &'static str {
+                match self { $(Fault::$variant => $what,)* }
+            }
+        }
+    };
+}
+
+faults! {
+    CreateReturns200 = "create-returns-200", SuccessStatus,
+        "createUser, createConversation, createEvent and createMessage answer 200 instead of 201";
+    GetOrCreateReturns201 = "get-or-create-returns-201", SuccessStatus,
+        "get-or-create operations answer 201 instead of 200";
+    UserMissingCreatedAt = "user-missing-created-at", Shape,
+        "user objects lack the required createdAt";
+    MessagePayloadString = "message-payload-string", Shape,
+        "message payload is a JSON string instead of an object";
+    NonIsoTimestamps = "non-iso-timestamps", Shape,
+        "createdAt/updatedAt are HTTP dates, not ISO 8601";
+    NullChannel = "null-channel", Shape,
+        "conversation channel is null";
+    EventMissingFailureReason = "event-missing-failure-reason", Shape,
+        "events lack failureReason (required, nullable)";
+    StateMissingMeta = "state-missing-meta", Shape,
+        "getState and getOrSetState answer without meta";
+    ListMissingMeta = "list-missing-meta", Shape,
+        "list responses lack the required meta object";
+    TextContentType = "text-content-type", Headers,
+        "success responses say Content-Type text/plain";
+    ErrorWithoutId = "error-without-id", ErrorBody,
+        "error bodies lack id";
+    ErrorCodeMismatch = "error-code-mismatch", ErrorBody,
+        "error body code differs from the HTTP status";
+    ErrorUnknownType = "error-unknown-type", ErrorBody,
+        "ResourceNotFound is sent as type NotFound, outside the catalogue";
+    ErrorWrongType = "error-wrong-type", ErrorBody,
+        "InvalidPayload is sent as InvalidQuery (same status, wrong type for the situation)";
+    PlainTextErrors = "plain-text-errors", ErrorBody,
+        "errors are plain text, not the JSON error body";
+    BadInput500 = "bad-input-500", ErrorBody,
+        "invalid bodies crash the handler: 500 Internal instead of 400";
+    PageDropsNextToken = "page-drops-next-token", Pagination,
+        "list pages never carry meta.nextToken, so walks stop after the first page";
+    PageRepeatsToken = "page-repeats-token", Pagination,
+        "the nextToken of a later page is the one that was sent, so the walk never advances";
+    PageNeverEnds = "page-never-ends", Pagination,
+        "the last page still carries a nextToken, which leads back to the first page";
+    PageDuplicatesItem = "page-duplicates-item", Pagination,
+        "every page repeats its first item at the end";
+    PageSkipsItem = "page-skips-item", Pagination,
+        "every page after the first drops its first item";
+    PageWrongOrder = "page-wrong-order", Pagination,
+        "items within each page are in reverse order";
+    PageTooLarge = "page-too-large", Pagination,
+        "pages hold 25 items, over the documented 20";
+    IgnoreTagFilter = "ignore-tag-filter", Filters,
+        "the tags filter of list operations is ignored";
+    IgnoreConversationFilter = "ignore-conversation-filter", Filters,
+        "the conversationId filter of listMessages and listUsers is ignored";
+    EventStuckScheduled = "event-stuck-scheduled", StateMachine,
+        "scheduled events never move on to pending";
+    DeleteIsNoop = "delete-is-noop", Semantics,
+        "deletes answer {} but delete nothing: use after delete still answers 200";
+    GetOrCreateAlwaysCreates = "get-or-create-always-creates", Semantics,
+        "get-or-create never finds the existing record";
+    UpdatedAtFrozen = "updated-at-frozen", Semantics,
+        "updates do not move updatedAt";
+    EmptyTagNotUnset = "empty-tag-not-unset", Semantics,
+        "a tag sent with an empty string on update is not removed";
+    PatchReplacesState = "patch-replaces-state", Semantics,
+        "patchState replaces the payload instead of merging";
+    GetOrSetOverwrites = "get-or-set-overwrites", Semantics,
+        "getOrSetState overwrites an existing state";
+    AuthNotEnforced = "auth-not-enforced", Security,
+        "requests without a valid token are served";
+    CrossBotReads = "cross-bot-reads", Security,
+        "a record another bot of the same token owns is served by id";
+    TokenNotBound = "token-not-bound", Security,
+        "a nextToken is accepted with another bot or other filters";
+    MissingBotIdDefaults = "missing-bot-id-defaults", Security,
+        "a request without x-bot-id acts for the token's first bot";
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Fault {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        FAULTS.iter().copied().find(|f| f.name() == s).ok_or_else(|| {
+            let names: Vec<&str> = FAULTS.iter().map(|f| f.name()).collect();
+            format!("unknown fault {s:?}; known faults: {}", names.join(", "))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_parse_back() {
+        let mut seen = std::collections::HashSet::new();
+        for f in FAULTS {
+            assert!(seen.insert(f.name()), "{f}");
+            assert_eq!(f.name().parse::<Fault>(), Ok(*f));
+        }
+        assert!("nope".parse::<Fault>().is_err());
+    }
+}

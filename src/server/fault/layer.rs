@@ -1,0 +1,430 @@
+//! The fault layer: wraps the whole router, so it can rewrite a request before routing
+//! (another path, method, header, query or body) and the response after it.
+
+use std::collections::BTreeSet;
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+use tower::ServiceExt;
+
+use crate::api::{Operation, match_operation};
+use crate::server::state::AppState;
+
+use super::Fault;
+
+/// A token the `page-never-ends` fault hands out on the last page; sent back, it is
+/// dropped, so the client gets the first page again.
+const LOOP_TOKEN: &str = "bpharness-fault-loop";
+
+#[derive(Clone)]
+struct FaultCtx {
+    state: AppState,
+    inner: Router,
+}
+
+/// `router` behind the fault layer, or as it is when no fault is on.
+pub fn wrap(router: Router, state: AppState) -> Router {
+    if state.faults().is_empty() {
+        return router;
+    }
+    let ctx = FaultCtx {
+        state,
+        inner: router.clone(),
+    };
+    // The outer router has only a fallback (the API), so the middleware runs before the
+    // API's own routing and a rewritten path is routed anew.
+    Router::new()
+        .fallback_service(router)
+        .layer(middleware::from_fn_with_state(ctx, inject))
+}
+
+fn on(faults: &BTreeSet<Fault>, fault: Fault) -> bool {
+    faults.contains(&fault)
+}
+
+async fn inject(State(ctx): State<FaultCtx>, req: Request, next: Next) -> Response {
+    let faults = ctx.state.faults().clone();
+    let op = match_operation(req.method().as_str(), req.uri().path());
+    let request_token = query_value(req.uri(), "nextToken");
+    let (req, op_after) = match rewrite_request(&ctx, &faults, op, req).await {
+        Ok(pair) => pair,
+        Err(response) => return response,
+    };
+    let retry = (on(&faults, Fault::CrossBotReads) && req.method() == Method::GET).then(|| clone_parts(&req));
+    let mut response = next.run(req).await;
+    if let Some(parts) = retry
+        && response.status() == StatusCode::NOT_FOUND
+    {
+        response = cross_bot_retry(&ctx, parts).await.unwrap_or(response);
+    }
+    rewrite_response(&faults, op, op_after, request_token.as_deref(), response).await
+}
+
+fn query_value(uri: &Uri, key: &str) -> Option<String> {
+    form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
+fn with_query(uri: &Uri, keep: impl Fn(&str) -> bool) -> Uri {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .filter(|(k, _)| keep(k))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    let text = if query.is_empty() {
+        uri.path().to_string()
+    } else {
+        format!("{}?{query}", uri.path())
+    };
+    text.parse().unwrap_or_else(|_| uri.clone())
+}
+
+fn with_path(uri: &Uri, path: &str) -> Uri {
+    let text = match uri.query() {
+        Some(q) => format!("{path}?{q}"),
+        None => path.to_string(),
+    };
+    text.parse().unwrap_or_else(|_| uri.clone())
+}
+
+async fn json_body(body: Body) -> Option<Value> {
+    let bytes = to_bytes(body, 64 * 1024 * 1024).await.ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+fn set_json_body(parts: &mut axum::http::request::Parts, value: &Value) -> Body {
+    let bytes = serde_json::to_vec(value).unwrap_or_default();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Body::from(bytes)
+}
+
+/// The request after the faults that act on requests; `Err` is an answer given at once.
+async fn rewrite_request(
+    ctx: &FaultCtx,
+    faults: &BTreeSet<Fault>,
+    op: Option<&'static Operation>,
+    req: Request,
+) -> Result<(Request, Option<&'static Operation>), Response> {
+    let (mut parts, mut body) = req.into_parts();
+    let seeds = ctx.state.seeds();
+    let id = op.map(|o| o.id).unwrap_or("");
+
+    if on(faults, Fault::AuthNotEnforced) {
+        let valid = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|t| ctx.state.store().grant(t).is_some());
+        if !valid && let Ok(v) = HeaderValue::from_str(&format!("Bearer {}", seeds.tokens[0])) {
+            parts.headers.insert(header::AUTHORIZATION, v);
+        }
+    }
+    if on(faults, Fault::MissingBotIdDefaults)
+        && parts.uri.path().starts_with("/v1/chat/")
+        && !parts.headers.contains_key("x-bot-id")
+        && let Ok(v) = HeaderValue::from_str(&seeds.bot_id)
+    {
+        parts.headers.insert("x-bot-id", v);
+    }
+    if on(faults, Fault::IgnoreTagFilter) && parts.method == Method::GET {
+        parts.uri = with_query(&parts.uri, |k| {
+            !(k == "tags" || k.starts_with("tags.") || k.starts_with("tags["))
+        });
+    }
+    if on(faults, Fault::IgnoreConversationFilter) && matches!(id, "listMessages" | "listUsers") {
+        parts.uri = with_query(&parts.uri, |k| k != "conversationId");
+    }
+    if on(faults, Fault::PageNeverEnds) && query_value(&parts.uri, "nextToken").as_deref() == Some(LOOP_TOKEN) {
+        parts.uri = with_query(&parts.uri, |k| k != "nextToken");
+    }
+    if on(faults, Fault::DeleteIsNoop) && parts.method == Method::DELETE && op.is_some() {
+        return Err((StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], "{}").into_response());
+    }
+    let mut op_after = op;
+    if on(faults, Fault::GetOrCreateAlwaysCreates) && id.starts_with("getOrCreate") && id != "getOrCreateTable" {
+        let path = parts.uri.path().trim_end_matches("/get-or-create").to_string();
+        parts.uri = with_path(&parts.uri, &path);
+        op_after = match_operation("POST", &path);
+        if let Some(Value::Object(mut map)) = json_body(body).await {
+            map.remove("discriminateByTags");
+            body = set_json_body(&mut parts, &Value::Object(map));
+        } else {
+            body = Body::empty();
+        }
+    }
+    if on(faults, Fault::PatchReplacesState) && id == "patchState" {
+        parts.method = Method::POST;
+    }
+    if on(faults, Fault::GetOrSetOverwrites) && id == "getOrSetState" {
+        let path = parts.uri.path().trim_end_matches("/get-or-set").to_string();
+        parts.uri = with_path(&parts.uri, &path);
+    }
+    if on(faults, Fault::EmptyTagNotUnset) && matches!(id, "updateUser" | "updateConversation" | "updateMessage") {
+        if let Some(mut value) = json_body(body).await {
+            if let Some(Value::Object(tags)) = value.get_mut("tags") {
+                tags.retain(|_, v| v.as_str() != Some(""));
+            }
+            body = set_json_body(&mut parts, &value);
+        } else {
+            body = Body::empty();
+        }
+    }
+    if on(faults, Fault::EventStuckScheduled) && id == "createEvent" {
+        if let Some(mut value) = json_body(body).await {
+            if let Some(Value::Object(schedule)) = value.get_mut("schedule") {
+                schedule.remove("dateTime");
+                schedule.insert("delay".into(), json!(10.0 * 365.0 * 24.0 * 3600.0 * 1000.0));
+            }
+            body = set_json_body(&mut parts, &value);
+        } else {
+            body = Body::empty();
+        }
+    }
+    Ok((Request::from_parts(parts, body), op_after))
+}
+
+struct RetryParts {
+    method: Method,
+    uri: Uri,
+    headers: axum::http::HeaderMap,
+}
+
+fn clone_parts(req: &Request) -> RetryParts {
+    RetryParts {
+        method: req.method().clone(),
+        uri: req.uri().clone(),
+        headers: req.headers().clone(),
+    }
+}
+
+/// `cross-bot-reads`: a lookup that missed is tried again as every other bot the server
+/// holds, the way a handler that forgets the bot scope would find it.
+async fn cross_bot_retry(ctx: &FaultCtx, parts: RetryParts) -> Option<Response> {
+    let asked = parts.headers.get("x-bot-id")?.to_str().ok()?.to_string();
+    let bots: Vec<String> = ctx
+        .state
+        .store()
+        .bots
+        .read()
+        .expect("bot table poisoned")
+        .keys()
+        .cloned()
+        .collect();
+    for bot in bots.into_iter().filter(|b| *b != asked) {
+        let mut req = Request::new(Body::empty());
+        *req.method_mut() = parts.method.clone();
+        *req.uri_mut() = parts.uri.clone();
+        *req.headers_mut() = parts.headers.clone();
+        req.headers_mut().insert("x-bot-id", HeaderValue::from_str(&bot).ok()?);
+        let response = ctx.inner.clone().oneshot(req).await.ok()?;
+        if response.status().is_success() {
+            return Some(response);
+        }
+    }
+    None
+}
+
+fn http_date(iso: &str) -> Option<String> {
+    let t = chrono::DateTime::parse_from_rfc3339(iso).ok()?;
+    Some(t.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+}
+
+/// Applies `f` to every resource object stored under one of `keys` (single or list).
+fn each_resource(body: &mut Value, keys: &[&str], f: &mut dyn FnMut(&mut Map<String, Value>)) {
+    let Value::Object(top) = body else { return };
+    for key in keys {
+        match top.get_mut(*key) {
+            Some(Value::Object(one)) => f(one),
+            Some(Value::Array(items)) => items.iter_mut().filter_map(Value::as_object_mut).for_each(&mut *f),
+            _ => {}
+        }
+    }
+}
+
+fn walk_timestamps(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                if matches!(k.as_str(), "createdAt" | "updatedAt")
+                    && let Some(date) = v.as_str().and_then(http_date)
+                {
+                    *v = Value::String(date);
+                } else {
+                    walk_timestamps(v);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(walk_timestamps),
+        _ => {}
+    }
+}
+
+async fn rewrite_response(
+    faults: &BTreeSet<Fault>,
+    op: Option<&'static Operation>,
+    op_after: Option<&'static Operation>,
+    request_token: Option<&str>,
+    response: Response,
+) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = to_bytes(body, usize::MAX).await else {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "fault layer could not read the response",
+        )
+            .into_response();
+    };
+    let Ok(mut value) = serde_json::from_slice::<Value>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    let status = parts.status;
+    let id = op.map(|o| o.id).unwrap_or("");
+
+    if status.is_success() {
+        if op != op_after && op.is_some_and(|o| o.success_status == 200) {
+            // The request was sent elsewhere (get-or-create to create): answer as asked.
+            parts.status = StatusCode::OK;
+        }
+        if on(faults, Fault::CreateReturns200) && op.is_some_and(|o| o.success_status == 201) {
+            parts.status = StatusCode::OK;
+        }
+        if on(faults, Fault::GetOrCreateReturns201) && id.starts_with("getOrCreate") {
+            parts.status = StatusCode::CREATED;
+        }
+        if on(faults, Fault::GetOrSetOverwrites) && id == "getOrSetState" {
+            value["meta"] = json!({ "cached": false });
+        }
+        if on(faults, Fault::UserMissingCreatedAt) {
+            each_resource(
+                &mut value,
+                &["user", "users", "participant", "participants"],
+                &mut |u| {
+                    u.remove("createdAt");
+                },
+            );
+        }
+        if on(faults, Fault::MessagePayloadString) {
+            each_resource(&mut value, &["message", "messages"], &mut |m| {
+                if let Some(p) = m.get_mut("payload") {
+                    *p = Value::String(p.to_string());
+                }
+            });
+        }
+        if on(faults, Fault::NonIsoTimestamps) {
+            walk_timestamps(&mut value);
+        }
+        if on(faults, Fault::NullChannel) {
+            each_resource(&mut value, &["conversation", "conversations"], &mut |c| {
+                c.insert("channel".into(), Value::Null);
+            });
+        }
+        if on(faults, Fault::EventMissingFailureReason) {
+            each_resource(&mut value, &["event", "events"], &mut |e| {
+                e.remove("failureReason");
+            });
+        }
+        if on(faults, Fault::StateMissingMeta)
+            && matches!(id, "getState" | "getOrSetState")
+            && let Value::Object(map) = &mut value
+        {
+            map.remove("meta");
+        }
+        if on(faults, Fault::UpdatedAtFrozen)
+            && id.starts_with("update")
+            && let Value::Object(map) = &mut value
+        {
+            for resource in map.values_mut() {
+                if let Some(created) = resource.get("createdAt").cloned() {
+                    resource["updatedAt"] = created;
+                }
+            }
+        }
+        if let Some(list_key) = op.and_then(|o| o.list_key).filter(|_| value.get("meta").is_some()) {
+            rewrite_page(faults, &mut value, list_key, request_token);
+            if on(faults, Fault::ListMissingMeta)
+                && let Value::Object(map) = &mut value
+            {
+                map.remove("meta");
+            }
+        }
+    } else if status.is_client_error() || status.is_server_error() {
+        if on(faults, Fault::BadInput500) && value["type"] == "InvalidPayload" {
+            parts.status = StatusCode::INTERNAL_SERVER_ERROR;
+            value["type"] = json!("Internal");
+            value["code"] = json!(500);
+        }
+        if on(faults, Fault::ErrorWrongType) && value["type"] == "InvalidPayload" {
+            value["type"] = json!("InvalidQuery");
+        }
+        if on(faults, Fault::ErrorUnknownType) && value["type"] == "ResourceNotFound" {
+            value["type"] = json!("NotFound");
+        }
+        if on(faults, Fault::ErrorCodeMismatch) {
+            value["code"] = json!(if parts.status.as_u16() == 500 { 400 } else { 500 });
+        }
+        if on(faults, Fault::ErrorWithoutId)
+            && let Value::Object(map) = &mut value
+        {
+            map.remove("id");
+        }
+        if on(faults, Fault::PlainTextErrors) {
+            let text = format!(
+                "{} {}",
+                value["type"].as_str().unwrap_or("Error"),
+                value["message"].as_str().unwrap_or("")
+            );
+            parts.headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            parts.headers.remove(header::CONTENT_LENGTH);
+            return Response::from_parts(parts, Body::from(text));
+        }
+    }
+    if on(faults, Fault::TextContentType) && parts.status.is_success() {
+        parts
+            .headers
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(serde_json::to_vec(&value).unwrap_or_default()))
+}
+
+fn rewrite_page(faults: &BTreeSet<Fault>, value: &mut Value, list_key: &str, request_token: Option<&str>) {
+    if let Some(Value::Array(items)) = value.get_mut(list_key) {
+        if on(faults, Fault::PageSkipsItem) && request_token.is_some() && !items.is_empty() {
+            items.remove(0);
+        }
+        if on(faults, Fault::PageDuplicatesItem)
+            && let Some(first) = items.first().cloned()
+        {
+            items.push(first);
+        }
+        if on(faults, Fault::PageWrongOrder) {
+            items.reverse();
+        }
+    }
+    let meta = &mut value["meta"];
+    if on(faults, Fault::PageDropsNextToken)
+        && let Value::Object(m) = meta
+    {
+        m.remove("nextToken");
+    }
+    if on(faults, Fault::PageRepeatsToken)
+        && let (Some(sent), Some(Value::String(next))) = (request_token, meta.get_mut("nextToken"))
+    {
+        *next = sent.to_string();
+    }
+    if on(faults, Fault::PageNeverEnds) && meta.get("nextToken").is_none() {
+        meta["nextToken"] = json!(LOOP_TOKEN);
+    }
+}

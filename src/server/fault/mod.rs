@@ -1,0 +1,14 @@
+//! Fault injection: the reference server can break its own contract on purpose, one named
+//! fault at a time, so tests and `selftest` prove that each check of the harness can fail.
+//!
+//! Every fault lives here: most as rewrites of the request before routing or of the
+//! response after it (`layer.rs`), two as settings the server reads at start
+//! (`settings.rs`). Handlers know nothing of faults.
+
+mod catalogue;
+mod layer;
+mod settings;
+
+pub use self::catalogue::{FAULTS, Family, Fault};
+pub use self::layer::wrap;
+pub use self::settings::{loose_page_tokens, page_size};

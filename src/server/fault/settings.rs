@@ -1,0 +1,19 @@
+//! Faults that change a setting rather than a message.
+
+use std::collections::BTreeSet;
+
+use super::Fault;
+
+/// The page size the server uses: the documented 20, or 25 with `page-too-large`.
+pub fn page_size(faults: &BTreeSet<Fault>, configured: usize) -> usize {
+    if faults.contains(&Fault::PageTooLarge) {
+        25
+    } else {
+        configured
+    }
+}
+
+/// With `token-not-bound`, page tokens are not bound to the bot and the filters.
+pub fn loose_page_tokens(faults: &BTreeSet<Fault>) -> bool {
+    faults.contains(&Fault::TokenNotBound)
+}
