@@ -1,11 +1,13 @@
 //! The command line: what was typed (clap) and what each command does with it.
 
+mod run;
 mod serve;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub use self::run::RunArgs;
 pub use self::serve::ServeArgs;
 
 /// Contract and load testing for the Botpress Cloud API.
@@ -18,6 +20,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run scenarios against a target (default: the embedded reference server).
+    Run(RunArgs),
     /// Start the embedded reference server.
     Serve(ServeArgs),
 }
@@ -25,6 +29,7 @@ pub enum Command {
 /// Runs a parsed command line to its exit code.
 pub async fn run(cli: Cli) -> ExitCode {
     match cli.command {
+        Command::Run(args) => run::run(args).await,
         Command::Serve(args) => serve::run(args).await,
     }
 }

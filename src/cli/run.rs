@@ -71,7 +71,11 @@ pub struct RunArgs {
 impl RunArgs {
     pub fn plan(&self) -> RunPlan {
         RunPlan {
-            paths: if self.paths.is_empty() { vec![PathBuf::from("scenarios")] } else { self.paths.clone() },
+            paths: if self.paths.is_empty() {
+                vec![PathBuf::from("scenarios")]
+            } else {
+                self.paths.clone()
+            },
             target: self.target.clone(),
             token: self.token.clone(),
             bot_id: self.bot_id.clone(),
@@ -114,7 +118,10 @@ fn watch_interrupts(cancelled: Arc<AtomicBool>) {
 pub async fn run(args: RunArgs) -> ExitCode {
     let plan = args.plan();
     if let Err(e) = std::fs::create_dir_all(&args.report_dir) {
-        eprintln!("error: cannot create the report directory {}: {e}", args.report_dir.display());
+        eprintln!(
+            "error: cannot create the report directory {}: {e}",
+            args.report_dir.display()
+        );
         return ExitCode::from(exit::USAGE);
     }
     let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(TerminalReporter::new(std::io::stderr(), args.color()))];
