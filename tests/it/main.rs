@@ -4,5 +4,9 @@
 mod util;
 // The reference server's runtime API: operations, errors, paging, isolation, concurrency.
 mod server_runtime;
+// A deliberately misbehaving server on raw TCP.
+mod double;
+// Each check fails, with its reason, on a response that breaks it.
+mod checks;
 // The runner against the embedded server: the scenarios in scenarios/ pass.
 mod runner_suite;

@@ -1,0 +1,154 @@
+//! Each check fails, naming the right reason, on a response that breaks it. Checks that a
+//! fault of the reference server can break are proven by `selftest`; the ones only a
+//! hostile server can break (transport, redirects, status sequences) are proven here
+//! against the double.
+
+use std::time::Duration;
+
+use bpharness::report::Outcome;
+use bpharness::runner::RunPlan;
+use bpharness::selftest::failed_checks;
+use rstest::rstest;
+
+use crate::double;
+use crate::runner_suite::run_paths;
+
+fn scenario_file(name: &str, body: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("bpharness-checks-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.yaml"));
+    std::fs::write(&path, body).unwrap();
+    path.display().to_string()
+}
+
+fn plan(url: &str) -> RunPlan {
+    RunPlan {
+        target: Some(url.to_string()),
+        token: Some("bp_pat_double_secret".into()),
+        bot_id: Some("bot_01JDOUBLE0000000000000000000".into()),
+        timeout: Duration::from_millis(700),
+        max_body_bytes: 1024 * 1024,
+        ..RunPlan::default()
+    }
+}
+
+fn request(path: &str) -> String {
+    format!("name: {path}\nsteps:\n  - name: get\n    request:\n      method: GET\n      path: /v1/chat/users/{path}\n")
+}
+
+#[rstest]
+#[case::bad_json("bad-json", "json", "not valid JSON")]
+#[case::wrong_content_type("wrong-content-type", "content-type", "text/html")]
+#[case::empty_body("empty", "json", "empty body")]
+#[case::error_body_with_200("error-as-success", "schema", "does not match")]
+#[case::unparsable_status("unparsable-status", "transport", "")]
+#[case::redirect("redirect-away", "no-redirect", "not followed")]
+#[case::endless_body("endless", "transport", "larger than")]
+#[case::never_answers("never-answers", "transport", "timeout")]
+#[case::stalls_mid_body("stalls-mid-body", "transport", "timeout")]
+#[case::reset("reset", "transport", "connection")]
+#[case::unknown_path("nothing-here", "status", "expected status 200, got 404")]
+#[tokio::test]
+async fn a_misbehaving_response_fails_the_right_check(#[case] path: &str, #[case] check: &str, #[case] reason: &str) {
+    let double = double::start().await;
+    let file = scenario_file(path, &request(path));
+    let report = run_paths(&[file.as_str()], plan(&double.url)).await;
+    assert_eq!(report.outcome, Outcome::Failed);
+    let failed = failed_checks(&report);
+    assert!(
+        failed.iter().any(|(id, line)| id == check && line.contains(reason)),
+        "expected [{check}] with {reason:?}, got {failed:#?}"
+    );
+    let text = serde_json::to_string(&report).unwrap();
+    assert!(
+        !text.contains("bp_pat_double_secret"),
+        "the token leaked into the report"
+    );
+}
+
+#[tokio::test]
+async fn the_double_itself_conforms_for_a_good_answer() {
+    let double = double::start().await;
+    let file = scenario_file("ok", &request("ok"));
+    let report = run_paths(&[file.as_str()], plan(&double.url)).await;
+    assert_eq!(report.outcome, Outcome::Passed, "{:#?}", failed_checks(&report));
+}
+
+#[tokio::test]
+async fn a_redirect_is_not_followed_so_the_token_stays_home() {
+    let double = double::start().await;
+    let file = scenario_file("redirect", &request("redirect-away"));
+    run_paths(&[file.as_str()], plan(&double.url)).await;
+    let heads = &double.seen.lock().unwrap().heads;
+    assert!(
+        heads.iter().all(|h| !h.contains("ok-elsewhere")),
+        "the redirect was followed: {heads:#?}"
+    );
+}
+
+fn poll(path: &str, until: &str) -> String {
+    format!(
+        "name: poll {path}
+steps:
+  - name: poll
+    poll:
+      request: {{ method: GET, path: /v1/chat/events/{path} }}
+      field: $.event.status
+      until: [{until}]
+      interval_ms: 1
+      timeout_ms: 2000
+      initial: [scheduled, pending]
+      transitions: {{ scheduled: [pending, canceled], pending: [processed, ignored, failed] }}
+      terminal: [processed, ignored, failed, canceled]
+"
+    )
+}
+
+#[rstest]
+#[case::reversed("reversed-status", "processed", "poll-transition", "\"pending\" → \"scheduled\"")]
+#[case::leaves_terminal("leaves-terminal", "processed", "poll-terminal", "out of terminal state \"failed\"")]
+#[case::starts_wrong("starts-wrong", "processed", "poll-initial", "first observed \"processed\"")]
+#[tokio::test]
+async fn a_status_sequence_outside_the_graph_fails(
+    #[case] path: &str,
+    #[case] until: &str,
+    #[case] check: &str,
+    #[case] reason: &str,
+) {
+    let double = double::start().await;
+    let file = scenario_file(&format!("poll-{path}"), &poll(path, until));
+    let report = run_paths(&[file.as_str()], plan(&double.url)).await;
+    let failed = failed_checks(&report);
+    assert!(
+        failed.iter().any(|(id, line)| id == check && line.contains(reason)),
+        "expected [{check}] with {reason:?}, got {failed:#?}"
+    );
+    let trace = &report.scenarios[0].steps[0].trace;
+    assert!(!trace.is_empty(), "the observed trace is reported");
+}
+
+#[tokio::test]
+async fn a_poll_that_never_reaches_its_goal_times_out_with_its_trace() {
+    let double = double::start().await;
+    let file = scenario_file(
+        "poll-timeout",
+        "name: poll timeout
+steps:
+  - name: poll
+    poll:
+      request: { method: GET, path: /v1/chat/events/reversed-status }
+      field: $.event.status
+      until: [done]
+      interval_ms: 1
+      timeout_ms: 50
+",
+    );
+    let report = run_paths(&[file.as_str()], plan(&double.url)).await;
+    let failed = failed_checks(&report);
+    assert!(
+        failed
+            .iter()
+            .any(|(id, line)| id == "poll-timeout" && line.contains("trace")),
+        "{failed:#?}"
+    );
+}
