@@ -43,7 +43,7 @@ pub async fn start() -> Double {
     let addr: SocketAddr = listener.local_addr().unwrap();
     let seen = Arc::new(Mutex::new(Seen::default()));
     let counters: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
-    let (seen2, counters2) = (seen.clone(), counters.clone());
+    let (seen2, counters2) = (seen.clone(), counters);
     let task = tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
