@@ -2,6 +2,7 @@
 //! `RunEvent`s as it goes. It never prints.
 
 mod assert;
+mod catalogue;
 mod checks;
 mod diff;
 mod exec;
@@ -14,6 +15,7 @@ mod run;
 mod scenario;
 mod step;
 
+pub use self::catalogue::{CHECKS, is_check};
 pub use self::http::{encode_component, encode_query};
 pub use self::redact::{MASK, Redactor};
 pub use self::run::{RunError, RunPlan, load, run};
