@@ -117,7 +117,14 @@ async fn resolve_target(plan: &RunPlan) -> Result<Target, RunError> {
             })
         }
         None => {
-            let server = spawn_local(plan.server.clone()).await.map_err(RunError::Server)?;
+            // A token given without a target is one the embedded server accepts.
+            let mut config = plan.server.clone();
+            if let Some(token) = &plan.token
+                && !config.tokens.contains(token)
+            {
+                config.tokens.insert(0, token.clone());
+            }
+            let server = spawn_local(config).await.map_err(RunError::Server)?;
             let seeds = server.seeds().clone();
             Ok(Target {
                 url: server.url.clone(),

@@ -1,5 +1,7 @@
 //! The integration tests: one binary, one module per concern.
 
+// The binary: exit codes, reports, secrets.
+mod cli;
 // Shared helpers: start the reference server on an ephemeral port, call it.
 mod util;
 // The reference server's runtime API: operations, errors, paging, isolation, concurrency.

@@ -1,0 +1,155 @@
+//! The binary: exit codes, diagnostics on stderr, reports on disk, no token anywhere.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bpharness(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bpharness"));
+    cmd.args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1");
+    for var in ["BP_API_URL", "BP_TOKEN", "BP_BOT_ID", "BP_WORKSPACE_ID"] {
+        cmd.env_remove(var);
+    }
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("the binary runs")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("bpharness-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn every_byte_under(dir: &Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            all.extend(std::fs::read(path).unwrap());
+        }
+    }
+    all
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn a_green_run_exits_0_writes_every_report_and_never_the_token() {
+    let reports = temp_dir("green");
+    let token = "bp_pat_DISTINCTIVE_7f3a9c1e5b2d";
+    let out = bpharness(
+        &["run", "scenarios", "--report-dir", reports.to_str().unwrap()],
+        &[("BP_TOKEN", token)],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    for file in ["report.json", "junit.xml", "report.html", "events.jsonl"] {
+        assert!(reports.join(file).is_file(), "{file} missing");
+    }
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.ends_with(" passed, 0 failed") || l.contains(" passed, 0 failed")),
+        "{stderr}"
+    );
+    let mut written = every_byte_under(&reports);
+    written.extend(&out.stdout);
+    written.extend(&out.stderr);
+    assert!(!contains(&written, token), "the token was written somewhere");
+}
+
+#[test]
+fn a_failed_check_exits_1() {
+    let dir = temp_dir("failing");
+    let file = dir.join("wrong.yaml");
+    std::fs::write(
+        &file,
+        "name: wrong\nsteps:\n  - name: list\n    request: { method: GET, path: /v1/chat/users }\n    expect: { status: 201 }\n",
+    )
+    .unwrap();
+    let out = bpharness(
+        &[
+            "run",
+            file.to_str().unwrap(),
+            "--report-dir",
+            dir.join("r").to_str().unwrap(),
+        ],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("expected status 201, got 200"), "{stderr}");
+    assert!(stderr.contains("curl -X GET"), "a curl line to reproduce: {stderr}");
+}
+
+#[test]
+fn an_invalid_scenario_exits_3_with_its_location_and_sends_nothing() {
+    let dir = temp_dir("invalid");
+    let file = dir.join("typo.yaml");
+    std::fs::write(
+        &file,
+        "name: typo\nsteps:\n  - name: x\n    reqest: { method: GET, path: /v1/chat/users }\n",
+    )
+    .unwrap();
+    let out = bpharness(
+        &[
+            "run",
+            file.to_str().unwrap(),
+            "--report-dir",
+            dir.join("r").to_str().unwrap(),
+        ],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("typo.yaml:4:5"), "{stderr}");
+    assert!(stderr.contains("did you mean `request`"), "{stderr}");
+    assert!(!dir.join("r").join("report.json").exists(), "no report: nothing ran");
+}
+
+#[test]
+fn an_unreachable_target_exits_4() {
+    let dir = temp_dir("unreachable");
+    // Port 9 (discard) on loopback: nothing listens there in the test environment.
+    let out = bpharness(
+        &[
+            "run",
+            "scenarios",
+            "--target",
+            "http://127.0.0.1:9",
+            "--token",
+            "t",
+            "--report-dir",
+            dir.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("cannot reach the target"), "{stderr}");
+}
+
+#[test]
+fn a_usage_error_exits_2() {
+    let out = bpharness(&["run", "--jobs", "0"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = bpharness(&["serve", "--fault", "no-such-fault"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("known faults"));
+}
+
+#[test]
+fn the_fault_catalogue_is_listed() {
+    let out = bpharness(&["serve", "--list-faults"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for fault in bpharness::server::fault::FAULTS {
+        assert!(text.contains(fault.name()), "{fault} missing");
+    }
+}
