@@ -65,7 +65,7 @@ pub fn failed_checks(report: &RunReport) -> Vec<(String, String)> {
     out
 }
 
-/// Runs the baseline and one run per fault in `faults`. `plan.target` must be `None`: the
+/// Runs the baseline and one run per fault in `faults`, both with `--strict`. `plan.target` must be `None`: the
 /// faults live in the embedded server.
 pub async fn selftest(
     plan: &RunPlan,
@@ -77,6 +77,12 @@ pub async fn selftest(
             "selftest runs against the embedded server; drop --target".into(),
         ));
     }
+    // The harness at its strictest: unknown extra fields fail, so faults that add fields
+    // are caught, and the faithful server must still be all green.
+    let plan = &RunPlan {
+        strict: true,
+        ..plan.clone()
+    };
     let started = Instant::now();
     let baseline = run(plan, &mut [], Arc::new(AtomicBool::new(false))).await?;
     let false_positives = failed_checks(&baseline).into_iter().map(|(_, line)| line).collect();
@@ -106,4 +112,39 @@ pub async fn selftest(
             duration_ms,
         },
     ))
+}
+
+/// Checks no server fault can break, proven against the hostile test double instead
+/// (`tests/it/checks.rs`).
+pub const PROVEN_BY_DOUBLE: &[&str] = &[
+    "transport",
+    "no-redirect",
+    "poll-initial",
+    "poll-transition",
+    "poll-terminal",
+    "poll-timeout",
+];
+
+/// The README section "What bpharness checks": every check, what it verifies, and what
+/// proves that it can fail.
+pub fn checks_table(report: &SelftestReport) -> String {
+    let mut out = String::from("| check | verifies | proven by |\n|---|---|---|\n");
+    for (id, what) in crate::runner::CHECKS {
+        let mut proofs: Vec<String> = report
+            .verdicts
+            .iter()
+            .filter(|v| v.caught_by.contains(*id))
+            .map(|v| format!("`{}`", v.fault))
+            .collect();
+        if PROVEN_BY_DOUBLE.contains(id) {
+            proofs.push("hostile double (tests/it/checks.rs)".into());
+        }
+        let proven = if proofs.is_empty() {
+            "—".to_string()
+        } else {
+            proofs.join(", ")
+        };
+        out.push_str(&format!("| `{id}` | {what} | {proven} |\n"));
+    }
+    out
 }

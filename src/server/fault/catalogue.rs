@@ -83,6 +83,8 @@ faults! {
         "getState and getOrSetState answer without meta";
     ListMissingMeta = "list-missing-meta", Shape,
         "list responses lack the required meta object";
+    ExtraField = "extra-field", Shape,
+        "user objects carry an undocumented internalNote field (caught under --strict)";
     TextContentType = "text-content-type", Headers,
         "success responses say Content-Type text/plain";
     ErrorWithoutId = "error-without-id", ErrorBody,
@@ -95,6 +97,8 @@ faults! {
         "InvalidPayload is sent as InvalidQuery (same status, wrong type for the situation)";
     PlainTextErrors = "plain-text-errors", ErrorBody,
         "errors are plain text, not the JSON error body";
+    VagueErrorMessages = "vague-error-messages", ErrorBody,
+        "InvalidPayload messages no longer name the offending field";
     BadInput500 = "bad-input-500", ErrorBody,
         "invalid bodies crash the handler: 500 Internal instead of 400";
     PageDropsNextToken = "page-drops-next-token", Pagination,

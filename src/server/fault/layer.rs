@@ -312,6 +312,15 @@ async fn rewrite_response(
                 },
             );
         }
+        if on(faults, Fault::ExtraField) {
+            each_resource(
+                &mut value,
+                &["user", "users", "participant", "participants"],
+                &mut |u| {
+                    u.insert("internalNote".into(), json!("not in the contract"));
+                },
+            );
+        }
         if on(faults, Fault::MessagePayloadString) {
             each_resource(&mut value, &["message", "messages"], &mut |m| {
                 if let Some(p) = m.get_mut("payload") {
@@ -361,6 +370,9 @@ async fn rewrite_response(
             parts.status = StatusCode::INTERNAL_SERVER_ERROR;
             value["type"] = json!("Internal");
             value["code"] = json!(500);
+        }
+        if on(faults, Fault::VagueErrorMessages) && value["type"] == "InvalidPayload" {
+            value["message"] = json!("the request is invalid");
         }
         if on(faults, Fault::ErrorWrongType) && value["type"] == "InvalidPayload" {
             value["type"] = json!("InvalidQuery");
