@@ -2,9 +2,12 @@
 //! with an embedded reference server as the default target.
 
 pub mod api;
+pub mod capture;
 pub mod cli;
 pub mod contract;
+pub mod drift;
 pub mod exit;
+pub mod infer;
 pub mod report;
 pub mod runner;
 pub mod scenario;

@@ -1,5 +1,6 @@
 //! The command line: what was typed (clap) and what each command does with it.
 
+mod capture;
 mod run;
 mod selftest;
 mod serve;
@@ -8,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub use self::capture::{CaptureArgs, DriftArgs, SchemasCommand};
 pub use self::run::RunArgs;
 pub use self::selftest::SelftestArgs;
 pub use self::serve::ServeArgs;
@@ -24,6 +26,13 @@ pub struct Cli {
 pub enum Command {
     /// Run scenarios against a target (default: the embedded reference server).
     Run(RunArgs),
+    /// Run scenarios and write every exchange as HAR 1.2 (secrets masked).
+    Capture(CaptureArgs),
+    /// Infer schemas from captured traffic, or compare two schema directories.
+    #[command(subcommand)]
+    Schemas(SchemasCommand),
+    /// Capture, infer and compare with schemas/ in one go; non-zero exit on breaking drift.
+    Drift(DriftArgs),
     /// Prove the checks can fail: the suite against the faithful server and against each fault.
     Selftest(SelftestArgs),
     /// Start the embedded reference server.
@@ -34,6 +43,9 @@ pub enum Command {
 pub async fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Run(args) => run::run(args).await,
+        Command::Capture(args) => capture::capture(args).await,
+        Command::Schemas(command) => capture::schemas(command),
+        Command::Drift(args) => capture::drift_command(args).await,
         Command::Selftest(args) => selftest::run(args).await,
         Command::Serve(args) => serve::run(args).await,
     }

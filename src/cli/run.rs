@@ -66,6 +66,9 @@ pub struct RunArgs {
     /// Colours in terminal output.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+    /// Also write every exchange to this HAR 1.2 file (secrets masked).
+    #[arg(long)]
+    pub capture: Option<PathBuf>,
 }
 
 impl RunArgs {
@@ -116,7 +119,9 @@ fn watch_interrupts(cancelled: Arc<AtomicBool>) {
 }
 
 pub async fn run(args: RunArgs) -> ExitCode {
-    let plan = args.plan();
+    let mut plan = args.plan();
+    let sink = args.capture.as_ref().map(|_| crate::capture::CaptureSink::default());
+    plan.capture = sink.clone();
     if let Err(e) = std::fs::create_dir_all(&args.report_dir) {
         eprintln!(
             "error: cannot create the report directory {}: {e}",
@@ -134,6 +139,14 @@ pub async fn run(args: RunArgs) -> ExitCode {
     match run_plan(&plan, &mut reporters, cancelled).await {
         Ok(report) => {
             drop(reporters);
+            if let (Some(path), Some(sink)) = (&args.capture, &sink) {
+                let har = crate::capture::to_har(&sink.take());
+                let mut bytes = Vec::new();
+                match crate::capture::write_har(&mut bytes, &har).and_then(|_| std::fs::write(path, &bytes)) {
+                    Ok(()) => eprintln!("captured {} exchanges to {}", har.log.entries.len(), path.display()),
+                    Err(e) => eprintln!("error: cannot write {}: {e}", path.display()),
+                }
+            }
             match write_files(&args.report_dir, &report) {
                 Ok(paths) => {
                     let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();

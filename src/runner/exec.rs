@@ -32,6 +32,8 @@ pub struct Ctx {
     pub builtins: Vars,
     pub coverage: Mutex<BTreeMap<&'static str, CoverageRow>>,
     pub cancelled: Arc<AtomicBool>,
+    /// Every exchange, whole, when the run captures its traffic.
+    pub capture: Option<crate::capture::CaptureSink>,
 }
 
 /// A request as built from a scenario, before sending.
@@ -112,7 +114,11 @@ impl Ctx {
 
     /// Sends a built request and counts it in the coverage table.
     pub async fn send(&self, built: Built) -> Sent {
+        let started = chrono::Utc::now();
         let result = self.http.send(&built.outgoing).await;
+        if let Some(sink) = &self.capture {
+            sink.push(captured(started, &built.outgoing, &result));
+        }
         if let (Some(op), Ok(received)) = (built.operation, &result) {
             let error_type = (received.status >= 400)
                 .then(|| serde_json::from_slice::<Value>(&received.body).ok())
@@ -190,4 +196,47 @@ pub fn curl_line(out: &Outgoing) -> String {
         line.push_str(&format!(" --data-raw {}", quote(&String::from_utf8_lossy(body))));
     }
     line
+}
+
+fn captured(
+    started: chrono::DateTime<chrono::Utc>,
+    out: &Outgoing,
+    result: &Result<Received, TransportError>,
+) -> crate::capture::Captured {
+    let (status, response_headers, response_body, error, elapsed_ms) = match result {
+        Ok(r) => (
+            Some(r.status),
+            r.headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .collect(),
+            String::from_utf8_lossy(&r.body).into_owned(),
+            None,
+            r.elapsed.as_secs_f64() * 1000.0,
+        ),
+        Err(e) => (None, Vec::new(), String::new(), Some(e.to_string()), 0.0),
+    };
+    crate::capture::Captured {
+        started,
+        method: out.method.clone(),
+        url: out.url.clone(),
+        request_headers: out
+            .headers
+            .iter()
+            .map(|(n, v)| {
+                let v = if n.eq_ignore_ascii_case("authorization") {
+                    "Bearer ***".to_string()
+                } else {
+                    v.clone()
+                };
+                (n.clone(), v)
+            })
+            .collect(),
+        request_body: out.body.as_ref().map(|b| String::from_utf8_lossy(b).into_owned()),
+        status,
+        response_headers,
+        response_body,
+        error,
+        elapsed_ms,
+    }
 }

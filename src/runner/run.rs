@@ -48,6 +48,8 @@ pub struct RunPlan {
     pub schemas_dir: Option<PathBuf>,
     /// Configuration of the embedded server, when it is the target.
     pub server: ServerConfig,
+    /// Where to put every exchange, for `capture` and `run --capture`.
+    pub capture: Option<crate::capture::CaptureSink>,
 }
 
 impl Default for RunPlan {
@@ -69,6 +71,7 @@ impl Default for RunPlan {
             max_body_bytes: 8 * 1024 * 1024,
             schemas_dir: None,
             server: ServerConfig::default(),
+            capture: None,
         }
     }
 }
@@ -214,6 +217,7 @@ pub async fn run(
         builtins,
         coverage: Default::default(),
         cancelled: cancelled.clone(),
+        capture: plan.capture.clone(),
     });
 
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
@@ -297,6 +301,10 @@ pub async fn run(
         coverage,
         leaks,
     };
+    if let Some(sink) = &plan.capture {
+        // Secrets captured late in the run may appear in earlier exchanges: mask at the end.
+        sink.map_strings(|text| ctx.redactor.mask(text));
+    }
     emit(
         reporters,
         &RunEvent::RunFinished {
