@@ -62,6 +62,21 @@ fn compare(a: &Value, b: &Value) -> Option<Ordering> {
     }
 }
 
+/// JSON equality where numbers compare by value (`3` equals `3.0`, `0` equals `-0.0`).
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => x == y,
+        },
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
 fn short(v: &Value) -> String {
     let text = v.to_string();
     if text.len() > 120 {
@@ -89,7 +104,7 @@ pub fn evaluate(subject: &Subject<'_>, op: AssertOp, expected: Option<&Value>) -
     let mut diff = Vec::new();
     let verdict: Result<String, String> = match op {
         AssertOp::Eq => single().and_then(|actual| {
-            if *actual == want {
+            if same(actual, &want) {
                 Ok(format!("{label} == {}", short(&want)))
             } else {
                 diff = json_diff("", &want, actual, 20);
@@ -99,7 +114,7 @@ pub fn evaluate(subject: &Subject<'_>, op: AssertOp, expected: Option<&Value>) -
         AssertOp::Ne => match nodes.as_slice() {
             [] => Ok(format!("{label} is absent, so != {}", short(&want))),
             _ => single().and_then(|actual| {
-                if *actual != want {
+                if !same(actual, &want) {
                     Ok(format!("{label} != {}", short(&want)))
                 } else {
                     Err(format!("{label}: expected anything but {}", short(&want)))
@@ -214,6 +229,8 @@ mod tests {
 
     #[rstest]
     #[case("$.user.name", AssertOp::Eq, json!("Ada"), true)]
+    #[case("$.user.age", AssertOp::Eq, json!(36.0), true)]
+    #[case("$.user.gone", AssertOp::Eq, json!(null), true)]
     #[case("$.user.name", AssertOp::Eq, json!("Bob"), false)]
     #[case("$.user.name", AssertOp::Ne, json!("Bob"), true)]
     #[case("$.user.age", AssertOp::Lt, json!(40), true)]
@@ -233,7 +250,7 @@ mod tests {
     #[case("$.user.age", AssertOp::Type, json!("number"), true)]
     #[case("$.user.name", AssertOp::Type, json!("number"), false)]
     fn evaluates(#[case] path: &str, #[case] op: AssertOp, #[case] value: Value, #[case] pass: bool) {
-        let body = json!({ "user": { "name": "Ada", "age": 36, "createdAt": "2025-01-01T00:00:00.000Z",
+        let body = json!({ "user": { "name": "Ada", "age": 36, "gone": null, "createdAt": "2025-01-01T00:00:00.000Z",
             "list": [1, 2, 3], "tags": { "k": "v" } } });
         let subject = select(path, &body).unwrap();
         let result = evaluate(&subject, op, Some(&value));

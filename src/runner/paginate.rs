@@ -86,7 +86,7 @@ pub async fn run_paginate(ctx: &Ctx, step: &Step, vars: &mut Vars, result: &mut 
             }
         };
         result.operation = built.operation.map(|o| o.id.to_string());
-        let mut expect = expectation(built.operation, None, None);
+        let mut expect = expectation(built.operation, None, None, vars);
         if let Some(schema) = &p.schema {
             expect.schema = Some(format!("responses/{schema}.json"));
         }

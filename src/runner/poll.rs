@@ -43,7 +43,7 @@ pub async fn run_poll(ctx: &Ctx, step: &Step, vars: &mut Vars, result: &mut Step
             }
         };
         result.operation = built.operation.map(|o| o.id.to_string());
-        let mut expect = expectation(built.operation, step.expect.as_ref(), None);
+        let mut expect = expectation(built.operation, step.expect.as_ref(), None, vars);
         if let Some(schema) = &p.schema {
             expect.schema = Some(format!("responses/{schema}.json"));
         }
@@ -114,7 +114,12 @@ pub async fn run_poll(ctx: &Ctx, step: &Step, vars: &mut Vars, result: &mut Step
         if broken {
             break;
         }
-        if p.until.contains(&value) {
+        let until: Vec<String> = p
+            .until
+            .iter()
+            .map(|u| crate::scenario::template::render_string(u, vars).unwrap_or_else(|_| u.clone()))
+            .collect();
+        if until.contains(&value) {
             reached = true;
             if let (Ok(got), Some(expect)) = (&sent.result, step.expect.as_ref()) {
                 checks.extend(super::step::assertions(Some(expect), got, body.as_ref(), vars));

@@ -19,13 +19,23 @@ use super::ledger::Ledger;
 const KEPT_EXCHANGES: usize = 3;
 
 /// What a response should be, from the step's `expect`/`expect_error` and the catalogue.
-pub fn expectation(op: Option<&Operation>, expect: Option<&Expect>, error: Option<&ExpectError>) -> Expectation {
+pub fn expectation(
+    op: Option<&Operation>,
+    expect: Option<&Expect>,
+    error: Option<&ExpectError>,
+    vars: &Vars,
+) -> Expectation {
     if let Some(e) = error {
+        // A fragment that cannot be rendered is kept as written: the check then fails on it.
+        let message_contains = e
+            .message_contains
+            .as_ref()
+            .map(|m| crate::scenario::template::render_string(m, vars).unwrap_or_else(|_| m.clone()));
         return Expectation {
             status: e.status,
             schema: None,
             error_type: Some(e.r#type.clone()),
-            message_contains: e.message_contains.clone(),
+            message_contains,
         };
     }
     let status = expect
@@ -136,7 +146,7 @@ pub async fn run_request(ctx: &Ctx, step: &Step, vars: &mut Vars, ledger: &mut L
         };
         let operation = built.operation;
         result.operation = operation.map(|o| o.id.to_string());
-        let expect = expectation(operation, step.expect.as_ref(), step.expect_error.as_ref());
+        let expect = expectation(operation, step.expect.as_ref(), step.expect_error.as_ref(), vars);
         let sent = ctx.send(built).await;
         result.requests += 1;
         let (mut checks, body) = check_sent(ctx, &sent, &expect, step.expect.as_ref(), vars);

@@ -245,7 +245,7 @@ pub struct Assertion {
     /// Comparison operator.
     pub op: AssertOp,
     /// Expected value; may use `{{var}}` templates. Optional only for `exists` (default `true`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     pub value: Option<Value>,
 }
 
@@ -461,6 +461,12 @@ pub fn scenario_schema() -> Value {
     }
     ordered.extend(rest);
     Value::Object(ordered)
+}
+
+/// A field that is there, even as `null`, is `Some`: `value: null` asserts null, while an
+/// absent `value` is `None`.
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
 }
 
 #[cfg(test)]

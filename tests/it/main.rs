@@ -12,3 +12,7 @@ mod double;
 mod checks;
 // The runner against the embedded server: the scenarios in scenarios/ pass.
 mod runner_suite;
+// selftest: every fault of the reference server is caught by the suite; README's table.
+mod selftest;
+// Capture, schema inference and drift.
+mod drift;

@@ -46,7 +46,8 @@ fn run(kind: &str, input: &Map<String, Value>) -> ApiResult<Value> {
                         "input of sum must be {\"numbers\": number[]}",
                     )
                 })?;
-            Ok(json!({ "sum": numbers.iter().sum::<f64>() }))
+            // A fold from +0.0: `Iterator::sum` of nothing is -0.0.
+            Ok(json!({ "sum": numbers.iter().fold(0.0, |acc, n| acc + n) }))
         }
         "fail" => {
             let message = input
@@ -68,9 +69,27 @@ fn run(kind: &str, input: &Map<String, Value>) -> ApiResult<Value> {
     }
 }
 
+/// JSON text with object keys sorted: the same input sent with its keys in another order
+/// is the same cache entry.
+fn canonical(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let fields: Vec<String> = keys
+                .iter()
+                .map(|k| format!("{}:{}", Value::String((*k).clone()), canonical(&map[*k])))
+                .collect();
+            format!("{{{}}}", fields.join(","))
+        }
+        Value::Array(items) => format!("[{}]", items.iter().map(canonical).collect::<Vec<_>>().join(",")),
+        other => other.to_string(),
+    }
+}
+
 pub async fn call(BotCtx(bot): BotCtx, body: RawBody) -> ApiResult<Response> {
     let body: CallAction = body.parse("callAction")?;
-    let cache_key = (body.kind.clone(), Value::Object(body.input.clone()).to_string());
+    let cache_key = (body.kind.clone(), canonical(&Value::Object(body.input.clone())));
     if body.kind == "echo"
         && let Some(output) = bot.data.read().expect("bot data poisoned").action_cache.get(&cache_key)
     {

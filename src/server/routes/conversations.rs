@@ -191,15 +191,10 @@ pub async fn list_participants(
         .iter()
         .filter_map(|(user_id, added)| data.users.get(user_id).map(|u| ((*added as i64, *added), u)))
         .collect();
-    respond(
-        &state,
-        &bot.id,
-        "listParticipants",
-        &q,
-        Direction::Desc,
-        "participants",
-        items,
-    )
+    // Bound to the conversation too: a token of one conversation's members is no cursor
+    // into another's.
+    let operation = format!("listParticipants/{}", ids.get(0));
+    respond(&state, &bot.id, &operation, &q, Direction::Desc, "participants", items)
 }
 
 pub async fn add_participant(
