@@ -2,125 +2,59 @@
 
 use std::fmt;
 
-/// One error type of the catalogue. The wire name is the variant name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorType {
-    Unknown,
-    Internal,
-    Unauthorized,
-    Forbidden,
-    PayloadTooLarge,
-    InvalidPayload,
-    UnsupportedMediaType,
-    MethodNotFound,
-    ResourceNotFound,
-    InvalidJsonSchema,
-    InvalidDataFormat,
-    InvalidIdentifier,
-    RelationConflict,
-    ReferenceConstraint,
-    ResourceLockedConflict,
-    ResourceGone,
-    ReferenceNotFound,
-    InvalidQuery,
-    Runtime,
-    AlreadyExists,
-    RateLimited,
-    PaymentRequired,
-    QuotaExceeded,
-    LimitExceeded,
-    BreakingChanges,
-    OperationTimeout,
+macro_rules! error_types {
+    ($($variant:ident = $status:literal,)*) => {
+        /// One error type of the catalogue. The wire name is the variant name.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorType { $($variant,)* }
+
+        /// Every type in catalogue order (the order of the published error list).
+        pub const ERROR_TYPES: [ErrorType; 26] = [$(ErrorType::$variant,)*];
+
+        impl ErrorType {
+            /// The HTTP status the catalogue gives this type; the body's `code` carries it too.
+            pub const fn status(self) -> u16 {
+                match self { $(ErrorType::$variant => $status,)* }
+            }
+
+            /// The name on the wire (`type` field).
+            pub fn name(self) -> &'static str {
+                match self { $(ErrorType::$variant => stringify!($variant),)* }
+            }
+        }
+    };
 }
 
-/// Every type in catalogue order (the order of the published error list).
-pub const ERROR_TYPES: [ErrorType; 26] = {
-    use ErrorType::*;
-    [
-        Unknown,
-        Internal,
-        Unauthorized,
-        Forbidden,
-        PayloadTooLarge,
-        InvalidPayload,
-        UnsupportedMediaType,
-        MethodNotFound,
-        ResourceNotFound,
-        InvalidJsonSchema,
-        InvalidDataFormat,
-        InvalidIdentifier,
-        RelationConflict,
-        ReferenceConstraint,
-        ResourceLockedConflict,
-        ResourceGone,
-        ReferenceNotFound,
-        InvalidQuery,
-        Runtime,
-        AlreadyExists,
-        RateLimited,
-        PaymentRequired,
-        QuotaExceeded,
-        LimitExceeded,
-        BreakingChanges,
-        OperationTimeout,
-    ]
-};
+error_types! {
+    Unknown = 500,
+    Internal = 500,
+    Unauthorized = 401,
+    Forbidden = 403,
+    PayloadTooLarge = 413,
+    InvalidPayload = 400,
+    UnsupportedMediaType = 415,
+    MethodNotFound = 405,
+    ResourceNotFound = 404,
+    InvalidJsonSchema = 400,
+    InvalidDataFormat = 400,
+    InvalidIdentifier = 400,
+    RelationConflict = 409,
+    ReferenceConstraint = 409,
+    ResourceLockedConflict = 409,
+    ResourceGone = 410,
+    ReferenceNotFound = 400,
+    InvalidQuery = 400,
+    Runtime = 400,
+    AlreadyExists = 409,
+    RateLimited = 429,
+    PaymentRequired = 402,
+    QuotaExceeded = 403,
+    LimitExceeded = 413,
+    BreakingChanges = 400,
+    OperationTimeout = 504,
+}
 
 impl ErrorType {
-    /// The HTTP status the catalogue gives this type; the body's `code` carries it too.
-    pub const fn status(self) -> u16 {
-        use ErrorType::*;
-        match self {
-            Unknown | Internal => 500,
-            Unauthorized => 401,
-            Forbidden | QuotaExceeded => 403,
-            PayloadTooLarge | LimitExceeded => 413,
-            InvalidPayload | InvalidJsonSchema | InvalidDataFormat | InvalidIdentifier | ReferenceNotFound
-            | InvalidQuery | Runtime | BreakingChanges => 400,
-            UnsupportedMediaType => 415,
-            MethodNotFound => 405,
-            ResourceNotFound => 404,
-            RelationConflict | ReferenceConstraint | ResourceLockedConflict | AlreadyExists => 409,
-            ResourceGone => 410,
-            RateLimited => 429,
-            PaymentRequired => 402,
-            OperationTimeout => 504,
-        }
-    }
-
-    /// The name on the wire (`type` field).
-    pub fn name(self) -> &'static str {
-        use ErrorType::*;
-        match self {
-            Unknown => "Unknown",
-            Internal => "Internal",
-            Unauthorized => "Unauthorized",
-            Forbidden => "Forbidden",
-            PayloadTooLarge => "PayloadTooLarge",
-            InvalidPayload => "InvalidPayload",
-            UnsupportedMediaType => "UnsupportedMediaType",
-            MethodNotFound => "MethodNotFound",
-            ResourceNotFound => "ResourceNotFound",
-            InvalidJsonSchema => "InvalidJsonSchema",
-            InvalidDataFormat => "InvalidDataFormat",
-            InvalidIdentifier => "InvalidIdentifier",
-            RelationConflict => "RelationConflict",
-            ReferenceConstraint => "ReferenceConstraint",
-            ResourceLockedConflict => "ResourceLockedConflict",
-            ResourceGone => "ResourceGone",
-            ReferenceNotFound => "ReferenceNotFound",
-            InvalidQuery => "InvalidQuery",
-            Runtime => "Runtime",
-            AlreadyExists => "AlreadyExists",
-            RateLimited => "RateLimited",
-            PaymentRequired => "PaymentRequired",
-            QuotaExceeded => "QuotaExceeded",
-            LimitExceeded => "LimitExceeded",
-            BreakingChanges => "BreakingChanges",
-            OperationTimeout => "OperationTimeout",
-        }
-    }
-
     /// Looks a wire name up in the catalogue.
     pub fn from_name(name: &str) -> Option<Self> {
         ERROR_TYPES.into_iter().find(|t| t.name() == name)

@@ -14,7 +14,10 @@ use crate::runner_suite::run_paths;
 
 async fn drift_with(faults: &[Fault]) -> (DriftReport, String) {
     let sink = CaptureSink::default();
-    let mut plan = RunPlan { capture: Some(sink.clone()), ..RunPlan::default() };
+    let mut plan = RunPlan {
+        capture: Some(sink.clone()),
+        ..RunPlan::default()
+    };
     plan.server.faults = faults.iter().copied().collect::<BTreeSet<_>>();
     run_paths(&["scenarios"], plan).await;
     let har = to_har(&sink.take());
@@ -35,8 +38,14 @@ async fn the_faithful_server_has_no_breaking_drift_and_the_har_is_valid() {
     assert_eq!(report.breaking(), 0, "{}", render_text(&report));
 
     let value: serde_json::Value = serde_json::from_str(&har).unwrap();
-    let validator = SchemaSet::embedded().validator("har.schema.json").expect("HAR 1.2 schema compiles");
-    let errors: Vec<String> = validator.iter_errors(&value).take(5).map(|e| format!("{} {e}", e.instance_path())).collect();
+    let validator = SchemaSet::embedded()
+        .validator("har.schema.json")
+        .expect("HAR 1.2 schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&value)
+        .take(5)
+        .map(|e| format!("{} {e}", e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}");
     assert!(!har.contains("bp_pat_"), "a token is in the HAR");
 }
@@ -50,7 +59,10 @@ async fn the_faithful_server_has_no_breaking_drift_and_the_har_is_valid() {
 async fn shape_faults_show_up_as_breaking_drift(#[case] fault: Fault, #[case] kind: ChangeKind, #[case] field: &str) {
     let (report, _) = drift_with(&[fault]).await;
     assert!(
-        report.changes.iter().any(|c| c.breaking && c.kind == kind && c.path.ends_with(field)),
+        report
+            .changes
+            .iter()
+            .any(|c| c.breaking && c.kind == kind && c.path.ends_with(field)),
         "{fault}: {}",
         render_text(&report)
     );

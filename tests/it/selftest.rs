@@ -10,10 +10,22 @@ const END: &str = "<!-- checks:end -->";
 
 #[tokio::test]
 async fn every_fault_is_caught_and_the_faithful_server_is_green() {
-    let plan = RunPlan { jobs: 8, ..RunPlan::default() };
+    let plan = RunPlan {
+        jobs: 8,
+        ..RunPlan::default()
+    };
     let (baseline, report) = selftest(&plan, FAULTS, |_| {}).await.expect("selftest runs");
-    assert!(report.false_positives.is_empty(), "false positives: {:#?}", report.false_positives);
-    let missed: Vec<&str> = report.verdicts.iter().filter(|v| !v.caught()).map(|v| v.fault.as_str()).collect();
+    assert!(
+        report.false_positives.is_empty(),
+        "false positives: {:#?}",
+        report.false_positives
+    );
+    let missed: Vec<&str> = report
+        .verdicts
+        .iter()
+        .filter(|v| !v.caught())
+        .map(|v| v.fault.as_str())
+        .collect();
     assert!(missed.is_empty(), "faults no check caught: {missed:?}");
 
     // Every check id a run reports is in the catalogue.
@@ -35,7 +47,10 @@ async fn every_fault_is_caught_and_the_faithful_server_is_green() {
     for (id, _) in bpharness::runner::CHECKS {
         let proven = PROVEN_BY_DOUBLE.contains(id) || report.verdicts.iter().any(|v| v.caught_by.contains(*id));
         let optional = ["error-body-extra", "template", "cleanup", "poll-field"];
-        assert!(proven || optional.contains(id), "no fault proves that check {id} can fail");
+        assert!(
+            proven || optional.contains(id),
+            "no fault proves that check {id} can fail"
+        );
     }
 
     // README carries the same table; BPHARNESS_BLESS=1 rewrites it.
