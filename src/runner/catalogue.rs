@@ -3,36 +3,75 @@
 
 /// (id, what it verifies).
 pub const CHECKS: &[(&str, &str)] = &[
-    ("status", "the HTTP status is the expected one (the operation's documented success status by default)"),
+    (
+        "status",
+        "the HTTP status is the expected one (the operation's documented success status by default)",
+    ),
     ("no-5xx", "no server error unless one was expected"),
-    ("no-redirect", "no redirect (never followed: it would carry the token to another host)"),
+    (
+        "no-redirect",
+        "no redirect (never followed: it would carry the token to another host)",
+    ),
     ("content-type", "the response says Content-Type: application/json"),
     ("json", "the body is present and parses as JSON"),
-    ("schema", "a success body matches the operation's schema in schemas/responses/"),
-    ("schema-extra", "no field beyond the schema (a warning, a failure under --strict)"),
-    ("error-body", "an error body matches schemas/error.json (id, code, type, message)"),
-    ("error-body-extra", "no field beyond the error schema (a warning, a failure under --strict)"),
+    (
+        "schema",
+        "a success body matches the operation's schema in schemas/responses/",
+    ),
+    (
+        "schema-extra",
+        "no field beyond the schema (a warning, a failure under --strict)",
+    ),
+    (
+        "error-body",
+        "an error body matches schemas/error.json (id, code, type, message)",
+    ),
+    (
+        "error-body-extra",
+        "no field beyond the error schema (a warning, a failure under --strict)",
+    ),
     ("error-code", "the error body's code equals the HTTP status"),
-    ("error-catalogue", "the error type is in the catalogue and the catalogue gives it this status"),
+    (
+        "error-catalogue",
+        "the error type is in the catalogue and the catalogue gives it this status",
+    ),
     ("error-type", "the error type is the one the scenario expects"),
     ("error-message", "the error message mentions what the scenario expects"),
     ("assert", "a scenario assertion on a body value or a header"),
     ("capture", "a value the scenario captures is there"),
     ("template", "the request could be built (every variable defined)"),
-    ("transport", "an answer came back: no timeout, reset, unparsable response or oversized body"),
-    ("page-termination", "a walk ends within max_pages and never gets the same nextToken twice"),
+    (
+        "transport",
+        "an answer came back: no timeout, reset, unparsable response or oversized body",
+    ),
+    (
+        "page-termination",
+        "a walk ends within max_pages and never gets the same nextToken twice",
+    ),
     ("page-size", "no page holds more items than the documented limit"),
     ("page-unique", "no item appears twice across the pages of a walk"),
-    ("page-order", "items are in the requested order across pages (newest first by default)"),
+    (
+        "page-order",
+        "items are in the requested order across pages (newest first by default)",
+    ),
     ("page-expected", "every id the scenario created is found in the walk"),
     ("page-absent", "no deleted or filtered-out id is found in the walk"),
-    ("page-count", "the walk spans at least min_pages pages / min_items items"),
+    (
+        "page-count",
+        "the walk spans at least min_pages pages / min_items items",
+    ),
     ("poll-initial", "the first observed status is an allowed starting state"),
-    ("poll-transition", "every status change is allowed by the declared graph"),
+    (
+        "poll-transition",
+        "every status change is allowed by the declared graph",
+    ),
     ("poll-terminal", "nothing leaves a terminal state"),
     ("poll-field", "the polled status field is present"),
     ("poll-timeout", "the awaited status is reached before the deadline"),
-    ("cleanup", "the cleanup ledger deleted what the scenario created (leaks are warnings)"),
+    (
+        "cleanup",
+        "the cleanup ledger deleted what the scenario created (leaks are warnings)",
+    ),
 ];
 
 /// Whether `id` is a known check.
