@@ -794,3 +794,73 @@ async fn a_table_of_another_bot_is_invisible() {
     assert_eq!(r.status, 200, "{:#}", r.body);
     assert_eq!(api.get("/v1/tables/peopleTable").await.body["rows"], 5);
 }
+
+/// Each table fault breaks the contract the way its catalogue line says.
+#[tokio::test]
+async fn table_faults_break_what_they_name() {
+    use std::collections::BTreeSet;
+
+    use bpharness::server::ServerConfig;
+    use bpharness::server::fault::Fault;
+
+    let faulty = |fault: Fault| ServerConfig {
+        faults: BTreeSet::from([fault]),
+        ..ServerConfig::default()
+    };
+    let api = Api::start_with(faulty(Fault::TableFilterNeIgnored)).await;
+    people(&api, "peopleTable").await;
+    assert_eq!(
+        found(&api, "peopleTable", json!({ "city": { "$ne": "London" } }))
+            .await
+            .len(),
+        5
+    );
+
+    let api = Api::start_with(faulty(Fault::TableOffsetIgnored)).await;
+    people(&api, "peopleTable").await;
+    let r = find(&api, "peopleTable", json!({ "limit": 2, "offset": 2 })).await;
+    assert_eq!(ids(&r), [1, 2]);
+
+    let api = Api::start_with(faulty(Fault::TableUpsertDuplicates)).await;
+    people(&api, "peopleTable").await;
+    let r = api
+        .post(
+            "/v1/tables/peopleTable/rows/upsert",
+            json!({ "rows": [{ "id": 1, "name": "Ada" }] }),
+        )
+        .await;
+    assert_schema("responses/upsertTableRows.json", &r.body);
+    assert_eq!(
+        (r.body["inserted"][0]["id"].clone(), r.body["updated"].clone()),
+        (json!(6), json!([]))
+    );
+
+    let api = Api::start_with(faulty(Fault::TableRenameLosesData)).await;
+    people(&api, "peopleTable").await;
+    let r = api
+        .put(
+            "/v1/tables/peopleTable/column",
+            json!({ "name": "city", "newName": "town" }),
+        )
+        .await;
+    assert_schema("responses/renameTableColumn.json", &r.body);
+    assert!(r.body["table"]["schema"]["properties"]["town"].is_object());
+    assert!(
+        api.get("/v1/tables/peopleTable/row?id=1").await.body["row"]
+            .get("town")
+            .is_none()
+    );
+
+    let api = Api::start_with(faulty(Fault::TableDuplicateNameAllowed)).await;
+    create_table(&api, "twinTable", json!({ "a": { "type": "string" } })).await;
+    let r = api
+        .post(
+            "/v1/tables",
+            json!({ "name": "twinTable", "schema": { "a": { "type": "string" } } }),
+        )
+        .await;
+    assert_eq!(
+        (r.status.as_u16(), r.body["table"]["name"].clone()),
+        (200, json!("twinTable"))
+    );
+}
