@@ -14,6 +14,7 @@ mod routes;
 mod spawn;
 mod state;
 mod store;
+mod tables;
 
 pub use self::config::ServerConfig;
 pub use self::error::ApiError;

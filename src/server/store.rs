@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::ids::Timestamp;
+use super::tables::Tables;
 
 /// Tags: string to string, sorted so responses are stable.
 pub type Tags = BTreeMap<String, String>;
@@ -164,6 +165,8 @@ pub struct BotData {
     pub states: HashMap<StateKey, State>,
     /// Action results by (type, input), for `meta.cached`.
     pub action_cache: HashMap<(String, String), Value>,
+    /// Tables and their rows.
+    pub tables: Tables,
 }
 
 /// One bot: its workspace and its data.

@@ -141,6 +141,16 @@ faults! {
         "a nextToken is accepted with another bot or other filters";
     MissingBotIdDefaults = "missing-bot-id-defaults", Security,
         "a request without x-bot-id acts for the token's first bot";
+    TableFilterNeIgnored = "table-filter-ne-ignored", Filters,
+        "the $ne operator of table filters is ignored: rows it should exclude come back";
+    TableOffsetIgnored = "table-offset-ignored", Pagination,
+        "findTableRows ignores offset, so every page repeats the first";
+    TableUpsertDuplicates = "table-upsert-duplicates", Semantics,
+        "upsertTableRows inserts every row, duplicating the ones it should update";
+    TableRenameLosesData = "table-rename-loses-data", Semantics,
+        "renameTableColumn drops the column and adds an empty one: its values are lost";
+    TableDuplicateNameAllowed = "table-duplicate-name-allowed", Semantics,
+        "createTable accepts a name another table of the bot already has";
 }
 
 impl fmt::Display for Fault {

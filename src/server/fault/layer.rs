@@ -51,8 +51,12 @@ async fn inject(State(ctx): State<FaultCtx>, req: Request, next: Next) -> Respon
     let faults = ctx.state.faults().clone();
     let op = match_operation(req.method().as_str(), req.uri().path());
     let request_token = query_value(req.uri(), "nextToken");
-    let (req, op_after) = match rewrite_request(&ctx, &faults, op, req).await {
-        Ok(pair) => pair,
+    let Rewritten {
+        req,
+        op_after,
+        table_name,
+    } = match rewrite_request(&ctx, &faults, op, req).await {
+        Ok(rewritten) => rewritten,
         Err(response) => return response,
     };
     let retry = (on(&faults, Fault::CrossBotReads) && req.method() == Method::GET).then(|| clone_parts(&req));
@@ -62,7 +66,15 @@ async fn inject(State(ctx): State<FaultCtx>, req: Request, next: Next) -> Respon
     {
         response = cross_bot_retry(&ctx, parts).await.unwrap_or(response);
     }
-    rewrite_response(&faults, op, op_after, request_token.as_deref(), response).await
+    rewrite_response(
+        &faults,
+        op,
+        op_after,
+        request_token.as_deref(),
+        table_name.as_deref(),
+        response,
+    )
+    .await
 }
 
 fn query_value(uri: &Uri, key: &str) -> Option<String> {
@@ -106,13 +118,23 @@ fn set_json_body(parts: &mut axum::http::request::Parts, value: &Value) -> Body 
     Body::from(bytes)
 }
 
+/// A request after the faults that act on requests.
+struct Rewritten {
+    req: Request,
+    /// The operation the request now addresses (it may have been sent elsewhere).
+    op_after: Option<&'static Operation>,
+    /// `table-duplicate-name-allowed`: the name the client asked for, shown in the answer
+    /// in place of the one the table was really created under.
+    table_name: Option<String>,
+}
+
 /// The request after the faults that act on requests; `Err` is an answer given at once.
 async fn rewrite_request(
     ctx: &FaultCtx,
     faults: &BTreeSet<Fault>,
     op: Option<&'static Operation>,
     req: Request,
-) -> Result<(Request, Option<&'static Operation>), Response> {
+) -> Result<Rewritten, Response> {
     let (mut parts, mut body) = req.into_parts();
     let seeds = ctx.state.seeds();
     let id = op.map(|o| o.id).unwrap_or("");
@@ -189,7 +211,148 @@ async fn rewrite_request(
             body = Body::empty();
         }
     }
-    Ok((Request::from_parts(parts, body), op_after))
+    let mut table_name = None;
+    if id.ends_with("Table") || id.ends_with("TableRows") || id == "renameTableColumn" {
+        let table = rewrite_table_request(ctx, faults, id, &mut parts, body).await;
+        body = table.0;
+        op_after = table.1.or(op_after);
+        table_name = table.2;
+    }
+    Ok(Rewritten {
+        req: Request::from_parts(parts, body),
+        op_after,
+        table_name,
+    })
+}
+
+/// `table-filter-ne-ignored`: removes every `$ne` of a filter, and the conditions left
+/// empty by it. Answers whether `value` is now an emptied condition its parent should drop.
+fn strip_ne(value: &mut Value) -> bool {
+    match value {
+        Value::Object(map) => {
+            let had = map.remove("$ne").is_some();
+            let emptied: Vec<String> = map
+                .iter_mut()
+                .filter_map(|(k, v)| strip_ne(v).then(|| k.clone()))
+                .collect();
+            for k in &emptied {
+                map.remove(k);
+            }
+            map.is_empty() && (had || !emptied.is_empty())
+        }
+        Value::Array(items) => {
+            items.iter_mut().for_each(|i| {
+                strip_ne(i);
+            });
+            false
+        }
+        _ => false,
+    }
+}
+
+/// `table-rename-loses-data`: the schema of the table with column `from` renamed `to` in
+/// place, as a server that renames by dropping and re-adding a column would send it.
+async fn renamed_schema(ctx: &FaultCtx, parts: &axum::http::request::Parts, from: &str, to: &str) -> Option<Value> {
+    let table_path = parts.uri.path().trim_end_matches("/column").to_string();
+    let mut get = Request::new(Body::empty());
+    *get.uri_mut() = table_path.parse().ok()?;
+    *get.headers_mut() = parts.headers.clone();
+    get.headers_mut().remove(header::CONTENT_LENGTH);
+    let response = ctx.inner.clone().oneshot(get).await.ok()?;
+    let current = json_body(response.into_body()).await?;
+    let mut schema = current.pointer("/table/schema")?.clone();
+    let properties = schema.get("properties")?.as_object()?.clone();
+    properties.get(from)?;
+    let renamed: Map<String, Value> = properties
+        .into_iter()
+        .map(|(k, v)| if k == from { (to.to_string(), v) } else { (k, v) })
+        .collect();
+    schema["properties"] = Value::Object(renamed);
+    if let Some(Value::Array(required)) = schema.get_mut("required") {
+        for name in required.iter_mut().filter(|n| n.as_str() == Some(from)) {
+            *name = json!(to);
+        }
+    }
+    Some(schema)
+}
+
+/// The faults of the tables API: the new body, the operation the request now goes to, and
+/// the table name to show in the answer.
+async fn rewrite_table_request(
+    ctx: &FaultCtx,
+    faults: &BTreeSet<Fault>,
+    id: &str,
+    parts: &mut axum::http::request::Parts,
+    body: Body,
+) -> (Body, Option<&'static Operation>, Option<String>) {
+    let touched = (on(faults, Fault::TableFilterNeIgnored) && matches!(id, "findTableRows" | "deleteTableRows"))
+        || (on(faults, Fault::TableOffsetIgnored) && id == "findTableRows")
+        || (on(faults, Fault::TableUpsertDuplicates) && id == "upsertTableRows")
+        || (on(faults, Fault::TableRenameLosesData) && id == "renameTableColumn")
+        || (on(faults, Fault::TableDuplicateNameAllowed) && id == "createTable");
+    if !touched {
+        return (body, None, None);
+    }
+    let Some(mut value) = json_body(body).await else {
+        return (Body::empty(), None, None);
+    };
+    let mut op_after = None;
+    let mut table_name = None;
+    if on(faults, Fault::TableFilterNeIgnored)
+        && let Some(filter) = value.get_mut("filter")
+    {
+        strip_ne(filter);
+    }
+    if on(faults, Fault::TableOffsetIgnored)
+        && id == "findTableRows"
+        && let Value::Object(map) = &mut value
+    {
+        map.remove("offset");
+    }
+    if on(faults, Fault::TableUpsertDuplicates) && id == "upsertTableRows" {
+        // Sent to createTableRows: no key is looked up, every row is new.
+        let path = parts.uri.path().trim_end_matches("/upsert").to_string();
+        parts.uri = with_path(&parts.uri, &path);
+        op_after = match_operation("POST", &path);
+        if let Value::Object(map) = &mut value {
+            map.remove("keyColumn");
+            if let Some(Value::Array(rows)) = map.get_mut("rows") {
+                for row in rows.iter_mut().filter_map(Value::as_object_mut) {
+                    row.remove("id");
+                }
+            }
+        }
+    }
+    if on(faults, Fault::TableRenameLosesData) && id == "renameTableColumn" {
+        let from = value["name"].as_str().unwrap_or_default().to_string();
+        let to = value["newName"].as_str().unwrap_or_default().to_string();
+        if let Some(schema) = renamed_schema(ctx, parts, &from, &to).await {
+            let path = parts.uri.path().trim_end_matches("/column").to_string();
+            parts.uri = with_path(&parts.uri, &path);
+            op_after = match_operation("PUT", &path);
+            value = json!({ "schema": schema });
+        }
+    }
+    if on(faults, Fault::TableDuplicateNameAllowed) && id == "createTable" {
+        let name = value["name"].as_str().unwrap_or_default().to_string();
+        let bot = parts
+            .headers
+            .get("x-bot-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let taken = ctx
+            .state
+            .store()
+            .bot(bot)
+            .is_some_and(|b| b.data.read().expect("bot data poisoned").tables.name_taken(&name));
+        if taken {
+            // Stored under a fresh name, answered under the one asked for.
+            let suffix: u32 = rand::random();
+            value["name"] = json!(format!("{name}Dup{suffix:08x}"));
+            table_name = Some(name);
+        }
+    }
+    (set_json_body(parts, &value), op_after, table_name)
 }
 
 struct RetryParts {
@@ -273,6 +436,7 @@ async fn rewrite_response(
     op: Option<&'static Operation>,
     op_after: Option<&'static Operation>,
     request_token: Option<&str>,
+    table_name: Option<&str>,
     response: Response,
 ) -> Response {
     let (mut parts, body) = response.into_parts();
@@ -302,6 +466,23 @@ async fn rewrite_response(
         }
         if on(faults, Fault::GetOrSetOverwrites) && id == "getOrSetState" {
             value["meta"] = json!({ "cached": false });
+        }
+        if let Some(name) = table_name {
+            value["table"]["name"] = json!(name);
+        }
+        if id == "upsertTableRows"
+            && op_after.is_some_and(|o| o.id == "createTableRows")
+            && let Value::Object(map) = &mut value
+        {
+            let rows = map.remove("rows").unwrap_or_else(|| json!([]));
+            map.insert("inserted".into(), rows);
+            map.insert("updated".into(), json!([]));
+        }
+        if id == "renameTableColumn"
+            && op_after.is_some_and(|o| o.id == "updateTable")
+            && let Value::Object(map) = &mut value
+        {
+            map.remove("staleColumns");
         }
         if on(faults, Fault::UserMissingCreatedAt) {
             each_resource(
@@ -438,5 +619,22 @@ fn rewrite_page(faults: &BTreeSet<Fault>, value: &mut Value, list_key: &str, req
     }
     if on(faults, Fault::PageNeverEnds) && meta.get("nextToken").is_none() {
         meta["nextToken"] = json!(LOOP_TOKEN);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strip_ne_drops_the_operator_and_the_conditions_it_empties() {
+        let mut filter = json!({
+            "city": { "$ne": "London" },
+            "age": { "$gt": 3, "$ne": 5 },
+            "$or": [{ "name": { "$ne": "x" } }, { "name": "y" }],
+            "score": { "$not": { "$ne": 1 } }
+        });
+        strip_ne(&mut filter);
+        assert_eq!(filter, json!({ "age": { "$gt": 3 }, "$or": [{}, { "name": "y" }] }));
     }
 }

@@ -7,14 +7,16 @@ mod events;
 mod listing;
 mod messages;
 pub(crate) mod reply;
+mod rows;
 mod states;
+mod tables;
 mod users;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
 use axum::middleware;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 use crate::api::ErrorType;
 
@@ -72,8 +74,25 @@ pub fn router(state: AppState) -> Router {
             post(states::get_or_set),
         )
         .route("/v1/chat/actions", post(actions::call));
+    let tables = Router::new()
+        .route("/v1/tables", get(tables::list).post(tables::create))
+        .route(
+            "/v1/tables/{table}",
+            get(tables::get)
+                .post(tables::get_or_create)
+                .put(tables::update)
+                .delete(tables::delete),
+        )
+        .route("/v1/tables/{table}/duplicate", post(tables::duplicate))
+        .route("/v1/tables/{table}/column", put(tables::rename_column))
+        .route("/v1/tables/{table}/row", get(rows::get))
+        .route("/v1/tables/{table}/rows", post(rows::create).put(rows::update))
+        .route("/v1/tables/{table}/rows/find", post(rows::find_rows))
+        .route("/v1/tables/{table}/rows/delete", post(rows::delete))
+        .route("/v1/tables/{table}/rows/upsert", post(rows::upsert));
 
-    chat.fallback(unknown_route)
+    chat.merge(tables)
+        .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         // Bodies are read and capped by `RawBody`, which answers `PayloadTooLarge` in the
         // API's own error shape; axum's default limit would answer in plain text.
