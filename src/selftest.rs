@@ -65,6 +65,9 @@ pub fn failed_checks(report: &RunReport) -> Vec<(String, String)> {
     out
 }
 
+/// Fault runs at once: each is a whole suite against its own server.
+const FAULT_RUNS_AT_ONCE: usize = 4;
+
 /// Runs the baseline and one run per fault in `faults`, both with `--strict`. `plan.target` must be `None`: the
 /// faults live in the embedded server.
 pub async fn selftest(
@@ -86,13 +89,26 @@ pub async fn selftest(
     let started = Instant::now();
     let baseline = run(plan, &mut [], Arc::new(AtomicBool::new(false))).await?;
     let false_positives = failed_checks(&baseline).into_iter().map(|(_, line)| line).collect();
-    let mut verdicts = Vec::new();
-    for fault in faults {
-        let mut faulty = plan.clone();
-        faulty.server.faults = BTreeSet::from([*fault]);
-        let mut report = run(&faulty, &mut [], Arc::new(AtomicBool::new(false))).await?;
-        report.faults = vec![fault.name().to_string()];
-        let failed = failed_checks(&report);
+    // Fault runs are independent (each has its own embedded server): a few at a time.
+    let mut pending = faults.iter().copied().enumerate();
+    let mut running = tokio::task::JoinSet::new();
+    let mut verdicts: Vec<(usize, FaultVerdict)> = Vec::new();
+    loop {
+        while running.len() < FAULT_RUNS_AT_ONCE {
+            let Some((index, fault)) = pending.next() else { break };
+            let mut faulty = plan.clone();
+            faulty.server.faults = BTreeSet::from([fault]);
+            running.spawn(async move {
+                (
+                    index,
+                    fault,
+                    run(&faulty, &mut [], Arc::new(AtomicBool::new(false))).await,
+                )
+            });
+        }
+        let Some(joined) = running.join_next().await else { break };
+        let (index, fault, result) = joined.map_err(|e| RunError::Usage(format!("a selftest run failed: {e}")))?;
+        let failed = failed_checks(&result?);
         let verdict = FaultVerdict {
             fault: fault.name().into(),
             family: fault.family().name().into(),
@@ -101,8 +117,10 @@ pub async fn selftest(
             failed_checks: failed.len() as u64,
         };
         on_verdict(&verdict);
-        verdicts.push(verdict);
+        verdicts.push((index, verdict));
     }
+    verdicts.sort_by_key(|(index, _)| *index);
+    let verdicts: Vec<FaultVerdict> = verdicts.into_iter().map(|(_, v)| v).collect();
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     Ok((
         baseline,
