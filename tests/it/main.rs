@@ -4,6 +4,8 @@
 mod util;
 // The reference server's runtime API: operations, errors, paging, isolation, concurrency.
 mod server_runtime;
+// The reference server's bot admin API: operations, errors, isolation, status, activity.
+mod server_bots;
 // A deliberately misbehaving server on raw TCP.
 mod double;
 // Each check fails, with its reason, on a response that breaks it.

@@ -137,6 +137,16 @@ faults! {
         "a nextToken is accepted with another bot or other filters";
     MissingBotIdDefaults = "missing-bot-id-defaults", Security,
         "a request without x-bot-id acts for the token's first bot";
+    BotStuckDeploying = "bot-stuck-deploying", StateMachine,
+        "a bot deployment never ends: status stays deploying";
+    BotLogsMetaToken = "bot-logs-meta-token", Pagination,
+        "getBotLogs pages with meta.nextToken instead of the top-level nextToken";
+    AnalyticsIgnoresRange = "analytics-ignores-range", Filters,
+        "getBotAnalytics answers records for days outside startDate..endDate";
+    IssueNotDeleted = "issue-not-deleted", Semantics,
+        "deleteBotIssue answers {} but the issue stays";
+    WorkspaceNotEnforced = "workspace-not-enforced", Security,
+        "admin requests may name a workspace the token may not enter";
 }
 
 impl fmt::Display for Fault {

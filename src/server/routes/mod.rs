@@ -1,7 +1,9 @@
-//! The router: every runtime route of the API, the 404 and 405 answers, and the auth layer
-//! in front of all of them.
+//! The router: every runtime and bot admin route of the API, the 404 and 405 answers, the
+//! auth layer in front of all of them and the journal layer around the runtime ones.
 
 mod actions;
+mod bot_activity;
+mod bots;
 mod conversations;
 mod events;
 mod listing;
@@ -14,11 +16,12 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
 use axum::middleware;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 use crate::api::ErrorType;
 
 use super::auth::require_token;
+use super::bots::journal;
 use super::error::ApiError;
 use super::state::AppState;
 
@@ -71,9 +74,29 @@ pub fn router(state: AppState) -> Router {
             "/v1/chat/states/{type}/{id}/{name}/get-or-set",
             post(states::get_or_set),
         )
-        .route("/v1/chat/actions", post(actions::call));
+        .route("/v1/chat/actions", post(actions::call))
+        // Inside the auth layer (it needs the grant), around runtime routes only.
+        .route_layer(middleware::from_fn_with_state(state.clone(), journal));
+    let admin = Router::new()
+        .route("/v1/admin/bots", post(bots::create).get(bots::list))
+        .route(
+            "/v1/admin/bots/{id}",
+            get(bots::get).put(bots::update).delete(bots::delete),
+        )
+        .route("/v1/admin/bots/{id}/logs", get(bot_activity::logs))
+        .route("/v1/admin/bots/{id}/analytics", get(bot_activity::analytics))
+        .route("/v1/admin/bots/{id}/issues", get(bot_activity::list_issues))
+        .route(
+            "/v1/admin/bots/{id}/issues/{issue_id}",
+            delete(bot_activity::delete_issue),
+        )
+        .route(
+            "/v1/admin/bots/{id}/issues/{issue_id}/events",
+            get(bot_activity::list_issue_events),
+        );
 
-    chat.fallback(unknown_route)
+    chat.merge(admin)
+        .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         // Bodies are read and capped by `RawBody`, which answers `PayloadTooLarge` in the
         // API's own error shape; axum's default limit would answer in plain text.
