@@ -6,6 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use bpharness::report::{CheckOutcome, Outcome, Reporter, RunEvent, RunReport};
 use bpharness::runner::{RunPlan, run};
+use bpharness::selftest::selftest;
+use bpharness::server::fault::Fault;
 use bpharness::server::{ServerConfig, spawn_local};
 use serde_json::{Value, json};
 
@@ -111,5 +113,33 @@ async fn a_target_without_a_bot_id_gets_bots_of_its_own_for_the_run() {
     for bot in [&seeds.bot_id, &seeds.other_bot_id] {
         let logs = admin(format!("/v1/admin/bots/{bot}/logs?timeStart=2000-01-01T00:00:00Z")).await;
         assert_eq!(logs["logs"], json!([]), "no traffic went to the seeded bot {bot}");
+    }
+}
+
+#[tokio::test]
+async fn the_bot_scenarios_catch_every_bot_fault() {
+    let faults = [
+        Fault::BotStuckDeploying,
+        Fault::BotLogsMetaToken,
+        Fault::AnalyticsIgnoresRange,
+        Fault::IssueNotDeleted,
+        Fault::WorkspaceNotEnforced,
+    ];
+    let plan = RunPlan {
+        paths: [
+            "bots.yaml",
+            "bots-paging.yaml",
+            "bots-activity.yaml",
+            "bots-issues.yaml",
+        ]
+        .iter()
+        .map(|f| PathBuf::from("scenarios/contract").join(f))
+        .collect(),
+        ..RunPlan::default()
+    };
+    let (_, report) = selftest(&plan, &faults, |_| {}).await.expect("selftest runs");
+    assert!(report.false_positives.is_empty(), "{:#?}", report.false_positives);
+    for verdict in &report.verdicts {
+        assert!(verdict.caught(), "{} not caught", verdict.fault);
     }
 }

@@ -10,11 +10,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::body::{Body, to_bytes};
+use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::api::match_operation;
@@ -69,6 +70,18 @@ impl Names {
     }
 }
 
+/// The fields of a request body the journal reads; the rest is skipped unparsed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BodyNames {
+    user_id: Option<String>,
+    conversation_id: Option<String>,
+    workflow_id: Option<String>,
+    /// The action of a `callAction`.
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
 /// The bot a runtime request acts for, when it exists and the token may act for it.
 fn bot_of(state: &AppState, req: &Request) -> Option<Arc<BotSpace>> {
     let grant = req.extensions().get::<Arc<Grant>>()?;
@@ -79,8 +92,8 @@ fn bot_of(state: &AppState, req: &Request) -> Option<Arc<BotSpace>> {
         .filter(|bot| grant.workspaces.contains(&bot.workspace_id))
 }
 
-/// Reads a small JSON body and puts it back; anything else passes through unread.
-async fn read_body(req: Request) -> Result<(Request, Option<Value>), Response> {
+/// Reads a small body and puts it back; anything else passes through unread.
+async fn read_body(req: Request) -> Result<(Request, Option<Bytes>), Response> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -93,8 +106,7 @@ async fn read_body(req: Request) -> Result<(Request, Option<Value>), Response> {
     let bytes = to_bytes(body, length as usize)
         .await
         .map_err(|_| ApiError::invalid_payload("request body does not match its Content-Length").into_response())?;
-    let value = serde_json::from_slice(&bytes).ok();
-    Ok((Request::from_parts(parts, Body::from(bytes)), value))
+    Ok((Request::from_parts(parts, Body::from(bytes.clone())), Some(bytes)))
 }
 
 /// The `type` and `message` of an error response, and the response put back together.
@@ -108,10 +120,6 @@ async fn read_error(response: Response) -> (Response, Option<(String, String)>) 
         (text("type"), text("message"))
     });
     (Response::from_parts(parts, Body::from(bytes)), error)
-}
-
-fn text_field(body: Option<&Value>, key: &str) -> Option<String> {
-    body?.get(key)?.as_str().map(str::to_string)
 }
 
 /// Middleware over the runtime routes.
@@ -129,7 +137,15 @@ pub async fn journal(State(state): State<AppState>, req: Request, next: Next) ->
     };
     let mut names = op.map(|o| Names::from_path(o.path, &path)).unwrap_or_default();
     names.fill(|k| query.get(k).map(str::to_string));
-    names.fill(|k| text_field(body.as_ref(), k));
+    let named: BodyNames = body
+        .as_deref()
+        .and_then(|b| serde_json::from_slice(b).ok())
+        .unwrap_or_default();
+    names.fill(|k| match k {
+        "userId" => named.user_id.clone(),
+        "conversationId" => named.conversation_id.clone(),
+        _ => named.workflow_id.clone(),
+    });
 
     let response = next.run(req).await;
     let status = response.status();
@@ -167,11 +183,12 @@ pub async fn journal(State(state): State<AppState>, req: Request, next: Next) ->
         && runtime
         && let Some((_, text)) = &error
     {
-        let action = text_field(body.as_ref(), "type").unwrap_or_default();
+        let action = named.kind.unwrap_or_default();
+        // Read in full only now: failures are rare, bodies are not.
         let input = body
-            .as_ref()
-            .and_then(|b| b.get("input"))
-            .cloned()
+            .as_deref()
+            .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+            .and_then(|mut b| b.get_mut("input").map(Value::take))
             .unwrap_or(Value::Null);
         let failure = Failure {
             code: format!("runtime_error:{action}"),
