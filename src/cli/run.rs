@@ -42,6 +42,9 @@ pub struct RunArgs {
     /// A workspace the token may not enter, for isolation scenarios.
     #[arg(long, env = "BP_OTHER_WORKSPACE_ID")]
     pub other_workspace_id: Option<String>,
+    /// A bot of that other workspace, for isolation scenarios.
+    #[arg(long, env = "BP_OTHER_WORKSPACE_BOT_ID")]
+    pub other_workspace_bot_id: Option<String>,
     /// Run only scenarios with one of these tags (repeatable).
     #[arg(long = "tag")]
     pub tags: Vec<String>,
@@ -85,6 +88,7 @@ impl RunArgs {
             workspace_id: self.workspace_id.clone(),
             other_bot_id: self.other_bot_id.clone(),
             other_workspace_id: self.other_workspace_id.clone(),
+            other_workspace_bot_id: self.other_workspace_bot_id.clone(),
             tags: self.tags.clone(),
             jobs: usize::from(self.jobs),
             fail_fast: self.fail_fast,

@@ -34,6 +34,9 @@ enum Line<'a> {
         target: &'a str,
         scenarios: usize,
     },
+    Notice {
+        message: &'a str,
+    },
     ScenarioStarted {
         name: &'a str,
         file: &'a str,
@@ -62,6 +65,7 @@ impl<'a> From<&'a RunEvent> for Line<'a> {
                 target,
                 scenarios: *scenarios,
             },
+            RunEvent::Notice { message } => Line::Notice { message },
             RunEvent::ScenarioStarted { name, file } => Line::ScenarioStarted { name, file },
             RunEvent::StepFinished { scenario, step } => Line::StepFinished { scenario, step },
             RunEvent::ScenarioFinished { result } => Line::ScenarioFinished { result },
@@ -166,5 +170,18 @@ mod tests {
         assert_eq!(lines[4]["summary"]["scenarios_failed"], 1);
         assert_eq!(lines[4]["leaks"].as_array().unwrap().len(), 1);
         assert!(lines[4].get("scenarios").is_none());
+    }
+
+    #[test]
+    fn notices_are_lines_of_their_own() {
+        let mut reporter = JsonLinesReporter::new(Recorder::default());
+        let message = "created bot b1".to_string();
+        reporter.on_event(&RunEvent::Notice { message }).unwrap();
+        let text = String::from_utf8(reporter.into_inner().bytes).unwrap();
+        let line: Value = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(
+            line,
+            serde_json::json!({ "event": "notice", "message": "created bot b1" })
+        );
     }
 }

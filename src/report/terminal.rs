@@ -214,6 +214,7 @@ impl<W: Write + Send> Reporter for TerminalReporter<W> {
                     plural(*scenarios as u64, "scenario")
                 )
             }
+            RunEvent::Notice { message } => writeln!(self.out, "note: {message}"),
             RunEvent::ScenarioStarted { .. } => Ok(()),
             RunEvent::StepFinished { step, .. } => self.step_mark(step),
             RunEvent::ScenarioFinished { result } => self.scenario(result),

@@ -10,6 +10,7 @@ mod http;
 mod ledger;
 mod paginate;
 mod poll;
+mod provision;
 mod redact;
 mod run;
 mod scenario;

@@ -22,6 +22,7 @@ use crate::server::{ServerConfig, ServerHandle, spawn_local};
 
 use super::exec::Ctx;
 use super::http::{Http, Outgoing, TransportError};
+use super::provision::{Admin, Provisioned};
 use super::redact::Redactor;
 use super::scenario::run_scenario;
 
@@ -181,9 +182,11 @@ pub async fn run(
         Some(dir) => Box::leak(Box::new(SchemaSet::load_dir(dir)?)),
     };
     let scenarios = load(plan, schemas)?;
-    let target = resolve_target(plan).await?;
+    let mut target = resolve_target(plan).await?;
     let http = Http::new(plan.timeout, plan.max_body_bytes).map_err(|e| RunError::Usage(e.to_string()))?;
     probe(&http, &target).await?;
+    let run_id: String = format!("{:08x}", rand::rng().random::<u32>());
+    let provisioned = provision(plan, &http, &mut target, &run_id).await?;
 
     let redactor = Redactor::default();
     redactor.add(&target.token);
@@ -199,7 +202,6 @@ pub async fn run(
             }
         }
     }
-    let run_id: String = format!("{:08x}", rand::rng().random::<u32>());
     builtins.insert("run_id".into(), Value::String(run_id));
     builtins.insert("token".into(), Value::String(target.token.clone()));
     builtins.insert(
@@ -236,6 +238,11 @@ pub async fn run(
             scenarios: scenarios.len(),
         },
     );
+    if let Some((workspace, made)) = &provisioned {
+        for message in provisioned_notes(workspace, made) {
+            emit(reporters, &RunEvent::Notice { message });
+        }
+    }
 
     let semaphore = Arc::new(Semaphore::new(plan.jobs.max(1)));
     let mut set: JoinSet<(usize, ScenarioResult, Vec<Leak>)> = JoinSet::new();
@@ -268,6 +275,22 @@ pub async fn run(
     }
     while let Ok(event) = rx.try_recv() {
         emit(reporters, &event);
+    }
+    if let Some((workspace, made)) = &provisioned {
+        let admin = Admin {
+            http: &ctx.http,
+            url: &target.url,
+            token: &target.token,
+            workspace,
+        };
+        let mut failed = admin.delete_bots(&made.ids).await;
+        let message = if failed.is_empty() {
+            format!("deleted the bots created for this run: {}", made.ids.join(", "))
+        } else {
+            format!("{} of the bots created for this run could not be deleted", failed.len())
+        };
+        emit(reporters, &RunEvent::Notice { message });
+        leaks.append(&mut failed);
     }
     results.sort_by_key(|(i, _)| *i);
     let scenarios: Vec<ScenarioResult> = results.into_iter().map(|(_, r)| r).collect();
@@ -315,6 +338,61 @@ pub async fn run(
         server.stop().await;
     }
     Ok(report)
+}
+
+/// Against a target with a workspace but no bot id, creates the bots of the run and puts
+/// them in `bot_id` (and `other_bot_id` when that is not given either).
+async fn provision(
+    plan: &RunPlan,
+    http: &Http,
+    target: &mut Target,
+    run_id: &str,
+) -> Result<Option<(String, Provisioned)>, RunError> {
+    let Some(workspace) = plan.workspace_id.as_deref() else {
+        return Ok(None);
+    };
+    if target.server.is_some() || plan.bot_id.is_some() {
+        return Ok(None);
+    }
+    let count = if plan.other_bot_id.is_some() { 1 } else { 2 };
+    let admin = Admin {
+        http,
+        url: &target.url,
+        token: &target.token,
+        workspace,
+    };
+    let made = admin.create_bots(run_id, count).await.map_err(|e| {
+        RunError::Usage(format!(
+            "no bot id was given and no bot could be created in workspace {workspace}: {e}"
+        ))
+    })?;
+    for (name, value) in target.builtins.iter_mut() {
+        let index = match *name {
+            "bot_id" => 0,
+            "other_bot_id" if count == 2 => 1,
+            _ => continue,
+        };
+        *value = made.ids.get(index).cloned();
+    }
+    Ok(Some((workspace.to_string(), made)))
+}
+
+fn provisioned_notes(workspace: &str, made: &Provisioned) -> Vec<String> {
+    let roles = ["bot_id", "other_bot_id"];
+    let named: Vec<String> = made
+        .ids
+        .iter()
+        .zip(roles)
+        .map(|(id, role)| format!("{id} ({role})"))
+        .collect();
+    let mut notes = vec![format!(
+        "no bot id given: created {} in workspace {workspace}; deleted when the run ends",
+        named.join(" and ")
+    )];
+    for id in &made.inactive {
+        notes.push(format!("bot {id} was still not active after waiting; running anyway"));
+    }
+    notes
 }
 
 /// One request before anything else: a target that does not answer at all is a different

@@ -1,4 +1,5 @@
-//! Authentication on every route, and the `x-bot-id` scope of runtime routes.
+//! Authentication on every route, the `x-bot-id` scope of runtime routes and the
+//! `x-workspace-id` scope of admin routes.
 
 use std::sync::Arc;
 
@@ -68,5 +69,34 @@ impl FromRequestParts<AppState> for BotCtx {
             ));
         }
         Ok(BotCtx(bot))
+    }
+}
+
+/// The workspace an admin request acts in: named by `x-workspace-id`, and one the token
+/// may enter. Bots of other workspaces are then simply not found.
+pub struct WorkspaceCtx(pub String);
+
+impl FromRequestParts<AppState> for WorkspaceCtx {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
+        let grant = parts
+            .extensions
+            .get::<Arc<Grant>>()
+            .ok_or_else(|| ApiError::new(ErrorType::Unauthorized, "missing bearer token"))?;
+        let workspace = parts
+            .headers
+            .get("x-workspace-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| ApiError::invalid_payload("missing required header x-workspace-id"))?;
+        if !grant.workspaces.contains(workspace) {
+            return Err(ApiError::new(
+                ErrorType::Forbidden,
+                format!("the token may not enter workspace {workspace:?}"),
+            ));
+        }
+        Ok(WorkspaceCtx(workspace.to_string()))
     }
 }

@@ -17,6 +17,9 @@ pub struct ServerConfig {
     pub page_size: usize,
     /// How long a scheduled event waits when its `schedule.delay` is not given.
     pub default_schedule_delay: Duration,
+    /// How long a bot stays `deploying` after createBot or an updateBot that changes its
+    /// code.
+    pub deploy_delay: Duration,
     /// Contract violations switched on (`--fault`); empty for a faithful server.
     pub faults: BTreeSet<Fault>,
 }
@@ -28,6 +31,7 @@ impl Default for ServerConfig {
             max_body_bytes: 5 * 1024 * 1024,
             page_size: 20,
             default_schedule_delay: Duration::from_millis(0),
+            deploy_delay: Duration::from_millis(50),
             faults: BTreeSet::new(),
         }
     }

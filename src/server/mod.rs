@@ -4,6 +4,7 @@
 
 mod auth;
 mod body;
+mod bots;
 mod config;
 mod error;
 pub mod fault;

@@ -2,12 +2,14 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use rand::Rng;
 
+use super::bots::BotRecord;
 use super::config::ServerConfig;
 use super::fault::{self, Fault};
-use super::ids::new_id;
+use super::ids::{Timestamp, new_id};
 use super::paging::Pager;
 use super::store::Store;
 
@@ -31,6 +33,8 @@ struct Inner {
     store: Store,
     pager: Pager,
     seeds: Seeds,
+    /// How long a bot deployment takes; `None`: forever (the `bot-stuck-deploying` fault).
+    deploy_delay: Option<Duration>,
 }
 
 /// Cheap to clone: one `Arc`.
@@ -59,17 +63,24 @@ impl AppState {
             store.add_token(token, &seeds.workspace_id);
         }
         store.add_token(&seeds.other_workspace_token, &seeds.other_workspace_id);
-        store.add_bot(&seeds.bot_id, &seeds.workspace_id);
-        store.add_bot(&seeds.other_bot_id, &seeds.workspace_id);
-        store.add_bot(&seeds.other_workspace_bot_id, &seeds.other_workspace_id);
+        let now = Timestamp::now();
+        for (bot, workspace) in [
+            (&seeds.bot_id, &seeds.workspace_id),
+            (&seeds.other_bot_id, &seeds.workspace_id),
+            (&seeds.other_workspace_bot_id, &seeds.other_workspace_id),
+        ] {
+            store.add_bot(BotRecord::deployed(bot, workspace, now, store.next_seq()));
+        }
         let key: [u8; 32] = rand::rng().random();
         let page_size = fault::page_size(&config.faults, config.page_size);
         let pager = Pager::new(key, page_size, fault::loose_page_tokens(&config.faults));
+        let deploy_delay = fault::deploy_delay(&config.faults, config.deploy_delay);
         AppState(Arc::new(Inner {
             config,
             store,
             pager,
             seeds,
+            deploy_delay,
         }))
     }
 
@@ -87,6 +98,12 @@ impl AppState {
 
     pub fn seeds(&self) -> &Seeds {
         &self.0.seeds
+    }
+
+    /// When a deployment starting `now` ends (`None`: never).
+    pub fn deploy_due(&self, now: Timestamp) -> Option<Timestamp> {
+        let delay = chrono::Duration::from_std(self.0.deploy_delay?).unwrap_or_default();
+        Some(Timestamp(now.0 + delay))
     }
 
     pub fn faults(&self) -> &BTreeSet<Fault> {

@@ -3,11 +3,12 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use serde::Serialize;
 use serde_json::Value;
 
+use super::bots::{Activity, BotRecord};
 use super::ids::Timestamp;
 use super::tables::Tables;
 
@@ -169,12 +170,15 @@ pub struct BotData {
     pub tables: Tables,
 }
 
-/// One bot: its workspace and its data.
+/// One bot: its workspace, its record in the admin API, its runtime data and what
+/// happened to it (logs, issues), each behind its own lock.
 #[derive(Debug)]
 pub struct BotSpace {
     pub id: String,
     pub workspace_id: String,
+    pub record: RwLock<BotRecord>,
     pub data: RwLock<BotData>,
+    pub activity: Mutex<Activity>,
 }
 
 /// The whole server's data.
@@ -209,16 +213,35 @@ impl Store {
         Arc::make_mut(grant).workspaces.insert(workspace.to_string());
     }
 
-    pub fn add_bot(&self, id: &str, workspace: &str) -> Arc<BotSpace> {
+    /// Registers a bot: from now on its id works on every route.
+    pub fn add_bot(&self, record: BotRecord) -> Arc<BotSpace> {
         let space = Arc::new(BotSpace {
-            id: id.to_string(),
-            workspace_id: workspace.to_string(),
+            id: record.id.clone(),
+            workspace_id: record.workspace_id.clone(),
+            record: RwLock::new(record),
             data: RwLock::new(BotData::default()),
+            activity: Mutex::new(Activity::default()),
         });
         self.bots
             .write()
             .expect("bot table poisoned")
-            .insert(id.to_string(), space.clone());
+            .insert(space.id.clone(), space.clone());
         space
+    }
+
+    /// Forgets a bot and, with it, its runtime data and activity.
+    pub fn remove_bot(&self, id: &str) -> Option<Arc<BotSpace>> {
+        self.bots.write().expect("bot table poisoned").remove(id)
+    }
+
+    /// The bots of one workspace.
+    pub fn bots_of(&self, workspace: &str) -> Vec<Arc<BotSpace>> {
+        self.bots
+            .read()
+            .expect("bot table poisoned")
+            .values()
+            .filter(|b| b.workspace_id == workspace)
+            .cloned()
+            .collect()
     }
 }

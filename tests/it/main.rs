@@ -8,6 +8,8 @@ mod util;
 mod server_runtime;
 // The reference server's tables API: operations, errors, filters, group, search, isolation.
 mod server_tables;
+// The reference server's bot admin API: operations, errors, isolation, status, activity.
+mod server_bots;
 // A deliberately misbehaving server on raw TCP.
 mod double;
 // Each check fails, with its reason, on a response that breaks it.

@@ -2,12 +2,16 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 
 use bpharness::api::{Area, OPERATIONS};
-use bpharness::report::{CheckOutcome, Outcome, RunReport};
+use bpharness::report::{CheckOutcome, Outcome, Reporter, RunEvent, RunReport};
 use bpharness::runner::{RunPlan, run};
+use bpharness::selftest::selftest;
+use bpharness::server::fault::Fault;
+use bpharness::server::{ServerConfig, spawn_local};
+use serde_json::{Value, json};
 
 pub async fn run_paths(paths: &[&str], plan: RunPlan) -> RunReport {
     let plan = RunPlan {
@@ -85,4 +89,105 @@ async fn the_whole_suite_passes_on_the_faithful_server() {
     ];
     let unseen: Vec<&str> = expected.into_iter().filter(|t| !seen.contains(t)).collect();
     assert!(unseen.is_empty(), "error types never provoked: {unseen:?}");
+}
+
+/// Keeps the notices of a run.
+struct Notes(Arc<Mutex<Vec<String>>>);
+
+impl Reporter for Notes {
+    fn on_event(&mut self, event: &RunEvent) -> std::io::Result<()> {
+        if let RunEvent::Notice { message } = event {
+            self.0.lock().unwrap().push(message.clone());
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_target_without_a_bot_id_gets_bots_of_its_own_for_the_run() {
+    let server = spawn_local(ServerConfig::default()).await.unwrap();
+    let seeds = server.seeds().clone();
+    let plan = RunPlan {
+        paths: vec![PathBuf::from("scenarios")],
+        target: Some(server.url.clone()),
+        token: Some(seeds.tokens[0].clone()),
+        workspace_id: Some(seeds.workspace_id.clone()),
+        other_workspace_id: Some(seeds.other_workspace_id.clone()),
+        other_workspace_bot_id: Some(seeds.other_workspace_bot_id.clone()),
+        ..RunPlan::default()
+    };
+    let notes = Arc::new(Mutex::new(Vec::new()));
+    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(Notes(notes.clone()))];
+    let report = run(&plan, &mut reporters, Arc::new(AtomicBool::new(false)))
+        .await
+        .expect("the run gives a verdict");
+    assert_eq!(report.outcome, Outcome::Passed, "{:#?}", failures(&report));
+    assert!(report.leaks.is_empty(), "{:#?}", report.leaks);
+    let notes = notes.lock().unwrap().clone();
+    assert_eq!(notes.len(), 2, "{notes:#?}");
+    assert!(
+        notes[0].contains("(bot_id)") && notes[0].contains("(other_bot_id)"),
+        "{notes:#?}"
+    );
+    assert!(
+        notes[1].starts_with("deleted the bots created for this run"),
+        "{notes:#?}"
+    );
+
+    let admin = |path: String| {
+        let (token, workspace, url) = (&seeds.tokens[0], &seeds.workspace_id, &server.url);
+        async move {
+            let r = reqwest::Client::new()
+                .get(format!("{url}{path}"))
+                .bearer_auth(token)
+                .header("x-workspace-id", workspace)
+                .send()
+                .await
+                .unwrap();
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let bots = admin("/v1/admin/bots".into()).await;
+    let mut left: Vec<&str> = bots["bots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["id"].as_str().unwrap())
+        .collect();
+    left.sort_unstable();
+    let mut seeded = [seeds.bot_id.as_str(), seeds.other_bot_id.as_str()];
+    seeded.sort_unstable();
+    assert_eq!(left, seeded, "the run's bots are gone, the seeded ones stay");
+    for bot in [&seeds.bot_id, &seeds.other_bot_id] {
+        let logs = admin(format!("/v1/admin/bots/{bot}/logs?timeStart=2000-01-01T00:00:00Z")).await;
+        assert_eq!(logs["logs"], json!([]), "no traffic went to the seeded bot {bot}");
+    }
+}
+
+#[tokio::test]
+async fn the_bot_scenarios_catch_every_bot_fault() {
+    let faults = [
+        Fault::BotStuckDeploying,
+        Fault::BotLogsMetaToken,
+        Fault::AnalyticsIgnoresRange,
+        Fault::IssueNotDeleted,
+        Fault::WorkspaceNotEnforced,
+    ];
+    let plan = RunPlan {
+        paths: [
+            "bots.yaml",
+            "bots-paging.yaml",
+            "bots-activity.yaml",
+            "bots-issues.yaml",
+        ]
+        .iter()
+        .map(|f| PathBuf::from("scenarios/contract").join(f))
+        .collect(),
+        ..RunPlan::default()
+    };
+    let (_, report) = selftest(&plan, &faults, |_| {}).await.expect("selftest runs");
+    assert!(report.false_positives.is_empty(), "{:#?}", report.false_positives);
+    for verdict in &report.verdicts {
+        assert!(verdict.caught(), "{} not caught", verdict.fault);
+    }
 }

@@ -74,6 +74,36 @@ impl Api {
     pub async fn delete(&self, path: &str) -> Reply {
         self.call(Method::DELETE, path, Some(serde_json::json!({}))).await
     }
+
+    /// The primary workspace, where the default token and bot live.
+    pub fn workspace(&self) -> String {
+        self.server.seeds().workspace_id.clone()
+    }
+
+    /// An admin request with the default token in the primary workspace.
+    pub async fn admin(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        let workspace = self.workspace();
+        self.admin_as(&self.token, Some(&workspace), method, path, body).await
+    }
+
+    /// An admin request with `token`, sending `x-workspace-id` when `workspace` is given.
+    pub async fn admin_as(
+        &self,
+        token: &str,
+        workspace: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut req = self.http.request(method, self.url(path)).bearer_auth(token);
+        if let Some(workspace) = workspace {
+            req = req.header("x-workspace-id", workspace);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        into_reply(req.send().await.expect("request reaches the server")).await
+    }
 }
 
 pub async fn into_reply(response: reqwest::Response) -> Reply {

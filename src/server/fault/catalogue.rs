@@ -151,6 +151,16 @@ faults! {
         "renameTableColumn drops the column and adds an empty one: its values are lost";
     TableDuplicateNameAllowed = "table-duplicate-name-allowed", Semantics,
         "createTable accepts a name another table of the bot already has";
+    BotStuckDeploying = "bot-stuck-deploying", StateMachine,
+        "a bot deployment never ends: status stays deploying";
+    BotLogsMetaToken = "bot-logs-meta-token", Pagination,
+        "getBotLogs pages with meta.nextToken instead of the top-level nextToken";
+    AnalyticsIgnoresRange = "analytics-ignores-range", Filters,
+        "getBotAnalytics answers records for days outside startDate..endDate";
+    IssueNotDeleted = "issue-not-deleted", Semantics,
+        "deleteBotIssue answers {} but the issue stays";
+    WorkspaceNotEnforced = "workspace-not-enforced", Security,
+        "admin requests may name a workspace the token may not enter";
 }
 
 impl fmt::Display for Fault {

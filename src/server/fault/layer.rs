@@ -168,6 +168,15 @@ async fn rewrite_request(
     if on(faults, Fault::PageNeverEnds) && query_value(&parts.uri, "nextToken").as_deref() == Some(LOOP_TOKEN) {
         parts.uri = with_query(&parts.uri, |k| k != "nextToken");
     }
+    if on(faults, Fault::WorkspaceNotEnforced) && parts.uri.path().starts_with("/v1/admin/") {
+        enter_any_workspace(ctx, &mut parts.headers);
+    }
+    if on(faults, Fault::AnalyticsIgnoresRange) && id == "getBotAnalytics" {
+        parts.uri = widen_range(&parts.uri);
+    }
+    if on(faults, Fault::IssueNotDeleted) && id == "deleteBotIssue" {
+        return Err((StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], "{}").into_response());
+    }
     if on(faults, Fault::DeleteIsNoop) && parts.method == Method::DELETE && op.is_some() {
         return Err((StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], "{}").into_response());
     }
@@ -355,6 +364,68 @@ async fn rewrite_table_request(
     (set_json_body(parts, &value), op_after, table_name)
 }
 
+/// `workspace-not-enforced`: an admin request naming a workspace its token may not enter
+/// goes on with a token that may, as if the server never compared the two.
+fn enter_any_workspace(ctx: &FaultCtx, headers: &mut axum::http::HeaderMap) {
+    let Some(workspace) = headers.get("x-workspace-id").and_then(|v| v.to_str().ok()) else {
+        return;
+    };
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let store = ctx.state.store();
+    if token
+        .and_then(|t| store.grant(t))
+        .is_some_and(|g| g.workspaces.contains(workspace))
+    {
+        return;
+    }
+    let other = store
+        .tokens
+        .read()
+        .expect("token table poisoned")
+        .iter()
+        .find(|(_, g)| g.workspaces.contains(workspace))
+        .map(|(t, _)| t.clone());
+    if let Some(other) = other
+        && let Ok(v) = HeaderValue::from_str(&format!("Bearer {other}"))
+    {
+        headers.insert(header::AUTHORIZATION, v);
+    }
+}
+
+/// `analytics-ignores-range`: the range asked for grows by a day on each side.
+fn widen_range(uri: &Uri) -> Uri {
+    let shift = |text: &str, days: i64| -> Option<String> {
+        let at = chrono::DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .ok()
+            .or_else(|| {
+                chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                    .ok()
+                    .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
+            })?;
+        Some((at + chrono::Duration::days(days)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+    };
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .map(|(k, v)| {
+            let moved = match k.as_ref() {
+                "startDate" => shift(&v, -1),
+                "endDate" => shift(&v, 1),
+                _ => None,
+            };
+            (k.into_owned(), moved.unwrap_or_else(|| v.into_owned()))
+        })
+        .collect();
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    format!("{}?{query}", uri.path())
+        .parse()
+        .unwrap_or_else(|_| uri.clone())
+}
+
 struct RetryParts {
     method: Method,
     uri: Uri,
@@ -483,6 +554,16 @@ async fn rewrite_response(
             && let Value::Object(map) = &mut value
         {
             map.remove("staleColumns");
+        }
+        if on(faults, Fault::BotLogsMetaToken)
+            && id == "getBotLogs"
+            && let Value::Object(map) = &mut value
+        {
+            let mut meta = Map::new();
+            if let Some(token) = map.remove("nextToken") {
+                meta.insert("nextToken".into(), token);
+            }
+            map.insert("meta".into(), Value::Object(meta));
         }
         if on(faults, Fault::UserMissingCreatedAt) {
             each_resource(

@@ -1,6 +1,7 @@
 //! Faults that change a setting rather than a message.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use super::Fault;
 
@@ -16,4 +17,10 @@ pub fn page_size(faults: &BTreeSet<Fault>, configured: usize) -> usize {
 /// With `token-not-bound`, page tokens are not bound to the bot and the filters.
 pub fn loose_page_tokens(faults: &BTreeSet<Fault>) -> bool {
     faults.contains(&Fault::TokenNotBound)
+}
+
+/// How long a bot deployment takes: the configured delay, or never with
+/// `bot-stuck-deploying`.
+pub fn deploy_delay(faults: &BTreeSet<Fault>, configured: Duration) -> Option<Duration> {
+    (!faults.contains(&Fault::BotStuckDeploying)).then_some(configured)
 }

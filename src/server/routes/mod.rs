@@ -1,7 +1,9 @@
-//! The router: every runtime route of the API, the 404 and 405 answers, and the auth layer
-//! in front of all of them.
+//! The router: every runtime and bot admin route of the API, the 404 and 405 answers, the
+//! auth layer in front of all of them and the journal layer around the runtime ones.
 
 mod actions;
+mod bot_activity;
+mod bots;
 mod conversations;
 mod events;
 mod listing;
@@ -16,11 +18,12 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
 use axum::middleware;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 
 use crate::api::ErrorType;
 
 use super::auth::require_token;
+use super::bots::journal;
 use super::error::ApiError;
 use super::state::AppState;
 
@@ -91,7 +94,30 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tables/{table}/rows/delete", post(rows::delete))
         .route("/v1/tables/{table}/rows/upsert", post(rows::upsert));
 
-    chat.merge(tables)
+    let bot_scoped = chat
+        .merge(tables)
+        // Inside the auth layer (it needs the grant), around the bot-scoped routes only.
+        .route_layer(middleware::from_fn_with_state(state.clone(), journal));
+    let admin = Router::new()
+        .route("/v1/admin/bots", post(bots::create).get(bots::list))
+        .route(
+            "/v1/admin/bots/{id}",
+            get(bots::get).put(bots::update).delete(bots::delete),
+        )
+        .route("/v1/admin/bots/{id}/logs", get(bot_activity::logs))
+        .route("/v1/admin/bots/{id}/analytics", get(bot_activity::analytics))
+        .route("/v1/admin/bots/{id}/issues", get(bot_activity::list_issues))
+        .route(
+            "/v1/admin/bots/{id}/issues/{issue_id}",
+            delete(bot_activity::delete_issue),
+        )
+        .route(
+            "/v1/admin/bots/{id}/issues/{issue_id}/events",
+            get(bot_activity::list_issue_events),
+        );
+
+    bot_scoped
+        .merge(admin)
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         // Bodies are read and capped by `RawBody`, which answers `PayloadTooLarge` in the

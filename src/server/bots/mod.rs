@@ -1,0 +1,14 @@
+//! Bots as the admin API sees them: the Bot record and its changes, and the activity
+//! (logs, issues, analytics) that runtime traffic leaves behind.
+
+mod activity;
+mod analytics;
+mod changes;
+mod journal;
+mod record;
+
+pub use self::activity::{Activity, IssueEvent, LogLine};
+pub use self::analytics::{MAX_DAYS, Record as AnalyticsRecord, days, records};
+pub use self::changes::BotChanges;
+pub use self::journal::journal;
+pub use self::record::BotRecord;
