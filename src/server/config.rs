@@ -17,6 +17,8 @@ pub struct ServerConfig {
     pub page_size: usize,
     /// How long a scheduled event waits when its `schedule.delay` is not given.
     pub default_schedule_delay: Duration,
+    /// The files API: limits, delays and URL lifetimes.
+    pub files: FilesConfig,
     /// Contract violations switched on (`--fault`); empty for a faithful server.
     pub faults: BTreeSet<Fault>,
 }
@@ -28,7 +30,40 @@ impl Default for ServerConfig {
             max_body_bytes: 5 * 1024 * 1024,
             page_size: 20,
             default_schedule_delay: Duration::from_millis(0),
+            files: FilesConfig::default(),
             faults: BTreeSet::new(),
+        }
+    }
+}
+
+/// Settings of the files API.
+#[derive(Debug, Clone)]
+pub struct FilesConfig {
+    /// Largest file (bytes), declared or uploaded: a hard limit (`LimitExceeded`).
+    pub max_file_bytes: u64,
+    /// Bytes of uploaded content one bot may keep: a soft quota (`QuotaExceeded`).
+    pub bot_quota_bytes: u64,
+    /// How long an accepted upload reads `upload_pending` before it moves on, as when the
+    /// storage notifies the API after the fact.
+    pub upload_delay: Duration,
+    /// How long a file stays `indexing_pending` before its indexing ends.
+    pub indexing_delay: Duration,
+    /// Lifetime of the signed `url` of a file without `public_content`.
+    pub download_url_ttl: Duration,
+    /// Origin put in front of `uploadUrl` and `url` (`http://host:port`); `None`: the
+    /// origin the request was sent to (its `Host` header).
+    pub public_origin: Option<String>,
+}
+
+impl Default for FilesConfig {
+    fn default() -> Self {
+        FilesConfig {
+            max_file_bytes: 16 * 1024 * 1024,
+            bot_quota_bytes: 64 * 1024 * 1024,
+            upload_delay: Duration::from_millis(50),
+            indexing_delay: Duration::from_millis(300),
+            download_url_ttl: Duration::from_secs(3600),
+            public_origin: None,
         }
     }
 }

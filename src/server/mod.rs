@@ -7,6 +7,7 @@ mod body;
 mod config;
 mod error;
 pub mod fault;
+mod files;
 mod ids;
 mod paging;
 mod query;
@@ -15,7 +16,7 @@ mod spawn;
 mod state;
 mod store;
 
-pub use self::config::ServerConfig;
+pub use self::config::{FilesConfig, ServerConfig};
 pub use self::error::ApiError;
 pub use self::routes::{BUILT_IN_ACTIONS, router};
 pub use self::spawn::{ServerHandle, spawn, spawn_local};

@@ -7,6 +7,7 @@ use rand::Rng;
 
 use super::config::ServerConfig;
 use super::fault::{self, Fault};
+use super::files::{FileRules, Signer};
 use super::ids::new_id;
 use super::paging::Pager;
 use super::store::Store;
@@ -30,6 +31,8 @@ struct Inner {
     config: ServerConfig,
     store: Store,
     pager: Pager,
+    signer: Signer,
+    files: FileRules,
     seeds: Seeds,
 }
 
@@ -65,10 +68,14 @@ impl AppState {
         let key: [u8; 32] = rand::rng().random();
         let page_size = fault::page_size(&config.faults, config.page_size);
         let pager = Pager::new(key, page_size, fault::loose_page_tokens(&config.faults));
+        let signer = Signer::new(rand::rng().random());
+        let files = fault::file_rules(&config.faults, FileRules::from(&config.files));
         AppState(Arc::new(Inner {
             config,
             store,
             pager,
+            signer,
+            files,
             seeds,
         }))
     }
@@ -83,6 +90,16 @@ impl AppState {
 
     pub fn pager(&self) -> &Pager {
         &self.0.pager
+    }
+
+    /// Signs and checks the content URLs of files.
+    pub fn signer(&self) -> &Signer {
+        &self.0.signer
+    }
+
+    /// How files behave: limits, delays, URL lifetimes.
+    pub fn file_rules(&self) -> &FileRules {
+        &self.0.files
     }
 
     pub fn seeds(&self) -> &Seeds {

@@ -8,6 +8,7 @@ use std::sync::{Arc, RwLock};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::files::FileStore;
 use super::ids::Timestamp;
 
 /// Tags: string to string, sorted so responses are stable.
@@ -164,6 +165,7 @@ pub struct BotData {
     pub states: HashMap<StateKey, State>,
     /// Action results by (type, input), for `meta.cached`.
     pub action_cache: HashMap<(String, String), Value>,
+    pub files: FileStore,
 }
 
 /// One bot: its workspace and its data.

@@ -11,4 +11,4 @@ mod settings;
 
 pub use self::catalogue::{FAULTS, Family, Fault};
 pub use self::layer::wrap;
-pub use self::settings::{loose_page_tokens, page_size};
+pub use self::settings::{file_rules, loose_page_tokens, page_size};

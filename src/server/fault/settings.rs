@@ -2,6 +2,8 @@
 
 use std::collections::BTreeSet;
 
+use crate::server::files::FileRules;
+
 use super::Fault;
 
 /// The page size the server uses: the documented 20, or 25 with `page-too-large`.
@@ -16,4 +18,21 @@ pub fn page_size(faults: &BTreeSet<Fault>, configured: usize) -> usize {
 /// With `token-not-bound`, page tokens are not bound to the bot and the filters.
 pub fn loose_page_tokens(faults: &BTreeSet<Fault>) -> bool {
     faults.contains(&Fault::TokenNotBound)
+}
+
+/// How files behave under the file faults: `file-status-skips-indexing-pending` makes
+/// indexing instant, so the first read after the upload delay is already
+/// `indexing_completed`; `upload-size-not-checked` and `search-returns-deleted` switch off
+/// a rule.
+pub fn file_rules(faults: &BTreeSet<Fault>, mut rules: FileRules) -> FileRules {
+    if faults.contains(&Fault::FileStatusSkipsIndexingPending) {
+        rules.indexing_delay = std::time::Duration::ZERO;
+    }
+    if faults.contains(&Fault::UploadSizeNotChecked) {
+        rules.check_upload_size = false;
+    }
+    if faults.contains(&Fault::SearchReturnsDeleted) {
+        rules.keep_deleted_passages = true;
+    }
+    rules
 }

@@ -1,20 +1,23 @@
 //! The router: every runtime route of the API, the 404 and 405 answers, and the auth layer
-//! in front of all of them.
+//! in front of all of them; beside it, outside that layer, the file content URLs
+//! (`/_storage/…`), which their signature guards instead of a token.
 
 mod actions;
 mod conversations;
 mod events;
+mod files;
 mod listing;
 mod messages;
 pub(crate) mod reply;
 mod states;
+mod storage;
 mod users;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, Uri};
 use axum::middleware;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 use crate::api::ErrorType;
 
@@ -71,7 +74,21 @@ pub fn router(state: AppState) -> Router {
             "/v1/chat/states/{type}/{id}/{name}/get-or-set",
             post(states::get_or_set),
         )
-        .route("/v1/chat/actions", post(actions::call));
+        .route("/v1/chat/actions", post(actions::call))
+        .route("/v1/files", put(files::upsert).get(files::list))
+        .route("/v1/files/search", get(files::search_files))
+        .route(
+            "/v1/files/{id}",
+            get(files::get).put(files::update).delete(files::delete),
+        );
+
+    // Capability URLs: no bearer token (the official client sends none), a signature
+    // instead. Added after the auth layer, so the layer does not wrap them.
+    let storage = Router::new()
+        .route("/_storage/{bot}/{file}/upload", put(storage::upload))
+        .route("/_storage/{bot}/{file}/content", get(storage::download))
+        .route("/_storage/{bot}/{file}/public", get(storage::public))
+        .method_not_allowed_fallback(wrong_method);
 
     chat.fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
@@ -79,6 +96,7 @@ pub fn router(state: AppState) -> Router {
         // API's own error shape; axum's default limit would answer in plain text.
         .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
+        .merge(storage.layer(DefaultBodyLimit::disable()))
         .with_state(state)
 }
 
