@@ -56,10 +56,12 @@ pub struct FilesConfig {
 }
 
 impl Default for FilesConfig {
+    /// The quota is below the largest file on purpose, as on a small plan: a scenario
+    /// reaches both refusals by declaring a size, without uploading megabytes.
     fn default() -> Self {
         FilesConfig {
-            max_file_bytes: 16 * 1024 * 1024,
-            bot_quota_bytes: 64 * 1024 * 1024,
+            max_file_bytes: 100 * 1024 * 1024,
+            bot_quota_bytes: 50 * 1024 * 1024,
             upload_delay: Duration::from_millis(50),
             indexing_delay: Duration::from_millis(300),
             download_url_ttl: Duration::from_secs(3600),

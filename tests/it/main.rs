@@ -10,5 +10,7 @@ mod server_runtime;
 mod double;
 // Each check fails, with its reason, on a response that breaks it.
 mod checks;
+// The reference server's files API: uploads, status, content URLs, search, limits.
+mod server_files;
 // The runner against the embedded server: the scenarios in scenarios/ pass.
 mod runner_suite;
