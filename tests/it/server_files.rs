@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use bpharness::report::Outcome;
 use bpharness::runner::RunPlan;
-use bpharness::selftest::failed_checks;
+use bpharness::selftest::{failed_checks, selftest};
+use bpharness::server::fault::Fault;
 use bpharness::server::{FilesConfig, ServerConfig};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -928,4 +929,40 @@ steps:
     assert!(!head.contains("x-bot-id"), "{head}");
     assert!(!head.contains("bp_pat_"), "{head}");
     assert!(head.contains("content-type: text/plain"), "{head}");
+}
+
+#[tokio::test]
+async fn the_files_scenarios_catch_each_file_fault() {
+    let plan = RunPlan {
+        paths: ["files", "files-indexing", "files-listing", "files-uploads"]
+            .iter()
+            .map(|n| format!("{}/scenarios/contract/{n}.yaml", env!("CARGO_MANIFEST_DIR")).into())
+            .collect(),
+        ..RunPlan::default()
+    };
+    let faults: Vec<Fault> = [
+        "file-status-skips-indexing-pending",
+        "file-status-reverses",
+        "search-returns-deleted",
+        "upload-size-not-checked",
+    ]
+    .iter()
+    .map(|n| n.parse().unwrap())
+    .collect();
+    let (_, report) = selftest(&plan, &faults, |_| {}).await.expect("selftest runs");
+    assert!(report.false_positives.is_empty(), "{:#?}", report.false_positives);
+    let expected: [&[&str]; 4] = [
+        &["poll-transition", "poll-initial"],
+        &["assert"],
+        &["assert"],
+        &["status"],
+    ];
+    for (verdict, checks) in report.verdicts.iter().zip(expected) {
+        assert!(
+            checks.iter().any(|c| verdict.caught_by.contains(*c)),
+            "{} caught by {:?}, expected one of {checks:?}",
+            verdict.fault,
+            verdict.caught_by
+        );
+    }
 }

@@ -376,3 +376,108 @@ impl FileStore {
             .sum()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules() -> FileRules {
+        FileRules {
+            upload_delay: Duration::from_millis(50),
+            indexing_delay: Duration::from_millis(300),
+            ..FileRules::from(&FilesConfig::default())
+        }
+    }
+
+    fn at(ms: i64) -> Timestamp {
+        Timestamp(chrono::DateTime::from_timestamp_millis(1_700_000_000_000 + ms).unwrap())
+    }
+
+    fn file(index: bool, content_type: &str, bytes: &'static [u8]) -> StoredFile {
+        StoredFile {
+            id: "file_1".into(),
+            bot_id: "bot_1".into(),
+            key: "k".into(),
+            content_type: content_type.into(),
+            tags: Tags::new(),
+            metadata: Map::new(),
+            created_at: at(0),
+            updated_at: at(0),
+            access_policies: Vec::new(),
+            index,
+            status: FileStatus::UploadPending,
+            failed_reason: None,
+            expires_at: None,
+            owner: Owner {
+                kind: "bot",
+                id: Some("bot_1".into()),
+                name: None,
+                alias: None,
+            },
+            declared_size: bytes.len() as u64,
+            generation: 1,
+            content: Some(Bytes::from_static(bytes)),
+            uploaded_at: Some(at(10)),
+            indexing_due: None,
+            passages: Vec::new(),
+            public_immediately: false,
+            seq: 1,
+        }
+    }
+
+    #[test]
+    fn status_moves_at_the_due_times_and_no_sooner() {
+        let rules = rules();
+        let mut f = file(true, "text/plain", b"one\n\ntwo");
+        f.settle(at(59), &rules);
+        assert_eq!((f.status, f.size()), (FileStatus::UploadPending, None));
+        f.settle(at(60), &rules);
+        assert_eq!((f.status, f.size()), (FileStatus::IndexingPending, Some(8)));
+        assert_eq!(f.updated_at, at(60));
+        f.settle(at(359), &rules);
+        assert_eq!(f.status, FileStatus::IndexingPending);
+        f.settle(at(360), &rules);
+        assert_eq!(f.status, FileStatus::IndexingCompleted);
+        assert_eq!(f.passages.len(), 2);
+        assert_eq!(f.updated_at, at(360));
+        // A late first read applies every due move at once.
+        let mut late = file(true, "text/plain", b"x");
+        late.settle(at(10_000), &rules);
+        assert_eq!(late.status, FileStatus::IndexingCompleted);
+        let mut plain = file(false, "image/png", b"x");
+        plain.settle(at(10_000), &rules);
+        assert_eq!(plain.status, FileStatus::UploadCompleted);
+        let mut binary = file(true, "image/png", b"x");
+        binary.settle(at(10_000), &rules);
+        assert_eq!(binary.status, FileStatus::IndexingFailed);
+        assert!(binary.failed_reason.as_deref().unwrap().contains("image/png"));
+        // Nothing moves without an accepted upload.
+        let mut waiting = file(true, "text/plain", b"x");
+        waiting.uploaded_at = None;
+        waiting.settle(at(10_000), &rules);
+        assert_eq!(waiting.status, FileStatus::UploadPending);
+    }
+
+    #[test]
+    fn expired_files_go_and_deleted_passages_stay_only_under_the_fault_rule() {
+        let mut rules = rules();
+        let mut store = FileStore::default();
+        let mut f = file(true, "text/plain", b"word");
+        f.expires_at = Some(at(1_000));
+        store.by_key.insert(f.key.clone(), f.id.clone());
+        store.by_id.insert(f.id.clone(), f);
+        store.settle(at(500), &rules);
+        assert_eq!(store.stored_bytes(None), 4);
+        assert_eq!(store.by_id["file_1"].status, FileStatus::IndexingCompleted);
+        store.settle(at(1_000), &rules);
+        assert!(store.by_id.is_empty() && store.by_key.is_empty() && store.ghosts.is_empty());
+
+        rules.keep_deleted_passages = true;
+        let mut f = file(true, "text/plain", b"word");
+        f.settle(at(10_000), &rules);
+        store.by_id.insert(f.id.clone(), f);
+        assert!(store.remove("file_1", &rules).is_some());
+        assert_eq!(store.ghosts.len(), 1);
+        assert!(store.remove("file_1", &rules).is_none());
+    }
+}
