@@ -35,7 +35,7 @@ pub struct ServeArgs {
     /// Seconds a signed file download URL stays valid.
     #[arg(long, default_value_t = FilesConfig::default().download_url_ttl.as_secs())]
     pub download_url_ttl_secs: u64,
-    /// Origin of uploadUrl and url (e.g. http://files.local:8080); default: the Host the
+    /// Origin of uploadUrl and url (e.g. `http://files.local:8080`); default: the Host the
     /// request was sent to.
     #[arg(long)]
     pub public_origin: Option<String>,
