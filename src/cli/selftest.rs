@@ -30,7 +30,7 @@ fn print_verdict(out: &mut impl Write, v: &FaultVerdict) {
     } else {
         "NOT CAUGHT".into()
     };
-    let _ = writeln!(out, "  {:32} {:26} {verdict}", v.fault, v.family);
+    let _ = writeln!(out, "  {:36} {:26} {verdict}", v.fault, v.family);
 }
 
 /// The selftest report as JSON, beside the baseline run's reports.

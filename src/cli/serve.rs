@@ -7,7 +7,7 @@ use clap::Args;
 
 use crate::exit;
 use crate::server::fault::{FAULTS, Fault};
-use crate::server::{ServerConfig, spawn};
+use crate::server::{FilesConfig, ServerConfig, spawn};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -20,6 +20,25 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes.
     #[arg(long, default_value_t = ServerConfig::default().max_body_bytes)]
     pub max_body_bytes: usize,
+    /// Largest file, declared or uploaded, in bytes (more is LimitExceeded).
+    #[arg(long, default_value_t = FilesConfig::default().max_file_bytes)]
+    pub max_file_bytes: u64,
+    /// Bytes of file content each bot may store (more is QuotaExceeded).
+    #[arg(long, default_value_t = FilesConfig::default().bot_quota_bytes)]
+    pub bot_quota_bytes: u64,
+    /// Milliseconds an accepted upload reads upload_pending before it moves on.
+    #[arg(long, default_value_t = FilesConfig::default().upload_delay.as_millis() as u64)]
+    pub upload_delay_ms: u64,
+    /// Milliseconds a file stays indexing_pending.
+    #[arg(long, default_value_t = FilesConfig::default().indexing_delay.as_millis() as u64)]
+    pub indexing_delay_ms: u64,
+    /// Seconds a signed file download URL stays valid.
+    #[arg(long, default_value_t = FilesConfig::default().download_url_ttl.as_secs())]
+    pub download_url_ttl_secs: u64,
+    /// Origin of uploadUrl and url (e.g. `http://files.local:8080`); default: the Host the
+    /// request was sent to.
+    #[arg(long)]
+    pub public_origin: Option<String>,
     /// Switch on a contract violation (repeatable); see --list-faults.
     #[arg(long = "fault")]
     pub faults: Vec<Fault>,
@@ -48,6 +67,14 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     let config = ServerConfig {
         tokens: args.tokens,
         max_body_bytes: args.max_body_bytes,
+        files: FilesConfig {
+            max_file_bytes: args.max_file_bytes,
+            bot_quota_bytes: args.bot_quota_bytes,
+            upload_delay: std::time::Duration::from_millis(args.upload_delay_ms),
+            indexing_delay: std::time::Duration::from_millis(args.indexing_delay_ms),
+            download_url_ttl: std::time::Duration::from_secs(args.download_url_ttl_secs),
+            public_origin: args.public_origin,
+        },
         faults: args.faults.iter().copied().collect(),
         ..ServerConfig::default()
     };

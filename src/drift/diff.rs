@@ -223,6 +223,8 @@ impl Walker<'_> {
                 let p = format!("{path}.{name}");
                 match doc_extra {
                     Some(Value::Object(_)) => self.compare(base, doc_extra.expect("matched"), o, &p),
+                    // The contract leaves the object open: any extra field is allowed.
+                    Some(Value::Bool(true)) => {}
                     Some(Value::Bool(false)) => {
                         self.push(&p, ChangeKind::FieldAdded, false, "not in the contract".into())
                     }
@@ -232,13 +234,11 @@ impl Walker<'_> {
                     _ => {}
                 }
             }
-        } else if let (Some(seen_map), Some(d @ Value::Object(_))) = (observed.get("additionalProperties"), doc_extra) {
+        }
+        if let (Some(seen_map @ Value::Object(_)), Some(d @ Value::Object(_))) =
+            (observed.get("additionalProperties"), doc_extra)
+        {
             self.compare(base, d, seen_map, &format!("{path}.*"));
-        } else if let (Some(seen_map), false) = (observed.get("additionalProperties"), doc_props.is_empty()) {
-            // Values observed under many keys, against a contract that names its fields.
-            for (name, d) in doc_props {
-                self.compare(base, d, seen_map, &format!("{path}.{name}"));
-            }
         }
     }
 }

@@ -9,7 +9,8 @@ use serde_json::{Map, Value, json};
 const ENUM_MAX_VALUES: usize = 5;
 /// ...seen in at least this many samples, each value at least twice on average.
 const ENUM_MIN_SAMPLES: u64 = 4;
-/// An object with more distinct keys than this across samples is a map (tags, payloads).
+/// An object with more distinct keys than this across samples, most of them not always
+/// present, is a map (tags, payloads).
 const MAP_MIN_KEYS: usize = 12;
 /// Distinct string values remembered per place.
 const VALUES_KEPT: usize = 16;
@@ -159,23 +160,31 @@ impl Shape {
             schema.insert("items".into(), items.to_schema());
         }
         if self.objects > 0 {
-            if self.properties.len() > MAP_MIN_KEYS {
-                let mut merged = Shape::default();
-                for p in self.properties.values() {
-                    merged.merge(p);
+            // Many keys, most of them in only some objects: a map (tags, payloads), not a
+            // record whose fields are always there.
+            let always = self.properties.values().filter(|p| p.samples == self.objects).count();
+            let is_map = self.properties.len() > MAP_MIN_KEYS && always * 2 < self.properties.len();
+            let mut props = Map::new();
+            let mut required = Vec::new();
+            let mut rest = Shape::default();
+            for (k, p) in &self.properties {
+                let always_there = p.samples == self.objects;
+                if is_map && !always_there {
+                    rest.merge(p);
+                    continue;
                 }
-                schema.insert("additionalProperties".into(), merged.to_schema());
-            } else {
-                let mut props = Map::new();
-                let mut required = Vec::new();
-                for (k, p) in &self.properties {
-                    props.insert(k.clone(), p.to_schema());
-                    if p.samples == self.objects {
-                        required.push(json!(k));
-                    }
+                props.insert(k.clone(), p.to_schema());
+                if always_there {
+                    required.push(json!(k));
                 }
+            }
+            // A map keeps its always-present keys (a row's system fields) by name.
+            if !is_map || !props.is_empty() {
                 schema.insert("properties".into(), Value::Object(props));
                 schema.insert("required".into(), Value::Array(required));
+            }
+            if is_map {
+                schema.insert("additionalProperties".into(), rest.to_schema());
             }
         }
         sorted(Value::Object(schema))
@@ -279,6 +288,17 @@ mod tests {
         let s = infer(&[json!({ "xs": [{ "k": 1 }, { "k": 2, "o": true }] })]);
         assert_eq!(s["properties"]["xs"]["items"]["required"], json!(["k"]));
         let many: Vec<Value> = (0..20).map(|i| json!({ format!("key{i}"): "v" })).collect();
+        let wide = json!(
+            (0..20)
+                .map(|i| (format!("field{i}"), json!(i)))
+                .collect::<serde_json::Map<_, _>>()
+        );
+        let record = infer(&[wide.clone(), wide]);
+        assert_eq!(
+            record["required"].as_array().unwrap().len(),
+            20,
+            "a wide record stays a record"
+        );
         let s = infer(&many);
         assert_eq!(s["additionalProperties"]["type"], "string");
         assert!(s.get("properties").is_none());

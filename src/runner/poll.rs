@@ -128,6 +128,11 @@ pub async fn run_poll(ctx: &Ctx, step: &Step, vars: &mut Vars, result: &mut Step
                 for (name, source) in &step.capture {
                     match capture_value(source, got, body.as_ref()) {
                         Some(v) => {
+                            if step.secret.contains(name)
+                                && let Some(s) = v.as_str()
+                            {
+                                ctx.redactor.add(s);
+                            }
                             vars.insert(name.clone(), v);
                         }
                         None => checks.push(fail("capture", format!("{name}: nothing at {source}"))),

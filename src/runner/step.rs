@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::api::Operation;
 use crate::report::{CheckOutcome, CheckResult, Exchange, Outcome, StepKind, StepResult};
-use crate::scenario::template::render_value;
+use crate::scenario::template::{render_string, render_value};
 use crate::scenario::{Expect, ExpectError, Step, Vars};
 
 use super::assert::{Subject, evaluate, select};
@@ -36,6 +36,7 @@ pub fn expectation(
             schema: None,
             error_type: Some(e.r#type.clone()),
             message_contains,
+            raw: false,
         };
     }
     let status = expect
@@ -45,11 +46,37 @@ pub fn expectation(
     let schema = expect
         .and_then(|e| e.schema.clone())
         .or_else(|| op.map(|o| o.id.to_string()));
+    let raw = expect.is_some_and(|e| !e.json);
     Expectation {
         status,
-        schema: schema.map(|s| format!("responses/{s}.json")),
+        schema: schema.filter(|_| !raw).map(|s| format!("responses/{s}.json")),
+        raw,
         ..Expectation::default()
     }
+}
+
+/// `expect.body`: the whole body, as text, is the expected one.
+fn body_check(want: &str, got: &Received, vars: &Vars) -> CheckResult {
+    let want = match render_string(want, vars) {
+        Ok(w) => w,
+        Err(e) => return fail("assert", format!("cannot render the expected body: {e}")),
+    };
+    let actual = String::from_utf8_lossy(&got.body);
+    if actual == want {
+        return pass("assert", format!("body is the expected {} bytes", want.len()));
+    }
+    let mut shown: String = actual.chars().take(200).collect();
+    if shown.len() < actual.len() {
+        shown.push('…');
+    }
+    fail(
+        "assert",
+        format!(
+            "body ({} bytes) differs from the expected one ({} bytes): {shown:?}",
+            got.body.len(),
+            want.len()
+        ),
+    )
 }
 
 /// Evaluates the step's written assertions on a response.
@@ -57,10 +84,10 @@ pub fn assertions(expect: Option<&Expect>, got: &Received, body: Option<&Value>,
     let Some(expect) = expect else { return Vec::new() };
     let null = Value::Null;
     let body = body.unwrap_or(&null);
-    expect
-        .assert
-        .iter()
-        .map(|a| {
+    let whole_body = expect.body.as_ref().map(|want| body_check(want, got, vars));
+    whole_body
+        .into_iter()
+        .chain(expect.assert.iter().map(|a| {
             let value = match a.value.as_ref().map(|v| render_value(v, vars)).transpose() {
                 Ok(v) => v,
                 Err(e) => return fail("assert", format!("cannot render the expected value: {e}")),
@@ -82,7 +109,7 @@ pub fn assertions(expect: Option<&Expect>, got: &Received, body: Option<&Value>,
                 (None, None) => return fail("assert", "assertion names neither a path nor a header"),
             };
             evaluate(&subject, a.op, value.as_ref())
-        })
+        }))
         .collect()
 }
 

@@ -398,12 +398,13 @@ impl<'a> Checker<'a> {
     fn request(&mut self, request: &'a Request, path: &KeyPath, scope: &Scope<'a>) {
         let path_key = path.key("path");
         self.template_str(&request.path, &path_key, scope, false);
-        if !request.path.starts_with('/') && !request.path.starts_with("{{") {
+        let absolute = request.path.starts_with("http://") || request.path.starts_with("https://");
+        if !request.path.starts_with('/') && !request.path.starts_with("{{") && !absolute {
             let error = self.error(
                 self.value_span(&path_key),
                 format!("request path `{}` must start with `/`", request.path),
             );
-            self.push(error);
+            self.push(error.with_hint("or be an absolute http:// or https:// URL, sent as is"));
         }
         for (key, value) in &request.query {
             let entry = path.key("query").key(key);
@@ -721,8 +722,9 @@ mod tests {
         "4:39:7 malformed placeholder: a variable name is letters, digits and `_` (write `\\{{` for a literal `{{`)",
     ])]
     #[case::path_without_slash(&step("request: {method: GET, path: v1/x}"), &[
-        "4:34:4 request path `v1/x` must start with `/`",
+        "4:34:4 request path `v1/x` must start with `/` (or be an absolute http:// or https:// URL, sent as is)",
     ])]
+    #[case::absolute_url(&step("request: {method: PUT, path: 'https://storage.example/up?sig=1'}"), &[])]
     #[case::bad_capture(&step(&format!("{GET}\ncapture: {{id: id}}")), &[
         "5:19:2 invalid capture source `id` (did you mean `$.id`?)",
     ])]

@@ -158,7 +158,10 @@ impl Step {
 pub struct Request {
     /// HTTP method.
     pub method: Method,
-    /// Path below the API base URL, starting with `/`.
+    /// Path below the API base URL, starting with `/`; or an absolute `http://` or
+    /// `https://` URL (such as a captured `uploadUrl`), sent as is. The default headers
+    /// (`authorization`, scope ids) go only to URLs of the target's own origin, and the
+    /// target's token is never sent to another origin.
     pub path: String,
     /// Query parameters: an object value is sent tags-style (`tags.key=value`), an array as
     /// repeated keys.
@@ -224,12 +227,27 @@ pub struct Expect {
     /// Expected status code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
+    /// `false` for a response that is not a JSON API answer (file content, a storage
+    /// upload): the content-type, json and schema checks are skipped.
+    #[serde(default = "yes", skip_serializing_if = "is_yes")]
+    pub json: bool,
+    /// The exact body expected, as text; may use `{{var}}` templates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
     /// operationId whose response schema the body must match; inferred when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
     /// Assertions on the body and headers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assert: Vec<Assertion>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_yes(value: &bool) -> bool {
+    *value
 }
 
 /// One assertion on a body value (`path`) or a header (`header`).

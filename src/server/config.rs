@@ -20,6 +20,8 @@ pub struct ServerConfig {
     /// How long a bot stays `deploying` after createBot or an updateBot that changes its
     /// code.
     pub deploy_delay: Duration,
+    /// The files API: limits, delays and URL lifetimes.
+    pub files: FilesConfig,
     /// Contract violations switched on (`--fault`); empty for a faithful server.
     pub faults: BTreeSet<Fault>,
 }
@@ -32,7 +34,42 @@ impl Default for ServerConfig {
             page_size: 20,
             default_schedule_delay: Duration::from_millis(0),
             deploy_delay: Duration::from_millis(50),
+            files: FilesConfig::default(),
             faults: BTreeSet::new(),
+        }
+    }
+}
+
+/// Settings of the files API.
+#[derive(Debug, Clone)]
+pub struct FilesConfig {
+    /// Largest file (bytes), declared or uploaded: a hard limit (`LimitExceeded`).
+    pub max_file_bytes: u64,
+    /// Bytes of uploaded content one bot may keep: a soft quota (`QuotaExceeded`).
+    pub bot_quota_bytes: u64,
+    /// How long an accepted upload reads `upload_pending` before it moves on, as when the
+    /// storage notifies the API after the fact.
+    pub upload_delay: Duration,
+    /// How long a file stays `indexing_pending` before its indexing ends.
+    pub indexing_delay: Duration,
+    /// Lifetime of the signed `url` of a file without `public_content`.
+    pub download_url_ttl: Duration,
+    /// Origin put in front of `uploadUrl` and `url` (`http://host:port`); `None`: the
+    /// origin the request was sent to (its `Host` header).
+    pub public_origin: Option<String>,
+}
+
+impl Default for FilesConfig {
+    /// The quota is below the largest file on purpose, as on a small plan: a scenario
+    /// reaches both refusals by declaring a size, without uploading megabytes.
+    fn default() -> Self {
+        FilesConfig {
+            max_file_bytes: 100 * 1024 * 1024,
+            bot_quota_bytes: 50 * 1024 * 1024,
+            upload_delay: Duration::from_millis(50),
+            indexing_delay: Duration::from_millis(300),
+            download_url_ttl: Duration::from_secs(3600),
+            public_origin: None,
         }
     }
 }

@@ -8,6 +8,7 @@ mod bots;
 mod config;
 mod error;
 pub mod fault;
+mod files;
 mod ids;
 mod paging;
 mod query;
@@ -17,7 +18,7 @@ mod state;
 mod store;
 mod tables;
 
-pub use self::config::ServerConfig;
+pub use self::config::{FilesConfig, ServerConfig};
 pub use self::error::ApiError;
 pub use self::routes::{BUILT_IN_ACTIONS, router};
 pub use self::spawn::{ServerHandle, spawn, spawn_local};

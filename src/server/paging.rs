@@ -19,6 +19,60 @@ type HmacSha256 = Hmac<Sha256>;
 /// Where an item sorts: the sort field in milliseconds, then its creation sequence number.
 pub type SortKey = (i64, u64);
 
+/// A sort key a page token can carry: ordered, and written to and read from bytes.
+pub trait CursorKey: Ord + Clone + Sized {
+    fn to_bytes(&self) -> Vec<u8>;
+    fn from_bytes(bytes: &[u8]) -> Option<Self>;
+}
+
+impl CursorKey for SortKey {
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(16);
+        bytes.extend_from_slice(&self.0.to_be_bytes());
+        bytes.extend_from_slice(&self.1.to_be_bytes());
+        bytes
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() != 16 {
+            return None;
+        }
+        let millis = i64::from_be_bytes(bytes[..8].try_into().ok()?);
+        let seq = u64::from_be_bytes(bytes[8..].try_into().ok()?);
+        Some((millis, seq))
+    }
+}
+
+/// A key that sorts on text first (a file key, a status), then a number, then the
+/// creation sequence; lists sorted on a number leave the text empty.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TextKey {
+    pub text: String,
+    pub number: i64,
+    pub seq: u64,
+}
+
+impl CursorKey for TextKey {
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(16 + self.text.len());
+        bytes.extend_from_slice(&self.number.to_be_bytes());
+        bytes.extend_from_slice(&self.seq.to_be_bytes());
+        bytes.extend_from_slice(self.text.as_bytes());
+        bytes
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() < 16 {
+            return None;
+        }
+        Some(TextKey {
+            number: i64::from_be_bytes(bytes[..8].try_into().ok()?),
+            seq: u64::from_be_bytes(bytes[8..16].try_into().ok()?),
+            text: String::from_utf8(bytes[16..].to_vec()).ok()?,
+        })
+    }
+}
+
 /// Sort direction of a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -77,44 +131,44 @@ impl Pager {
         out
     }
 
-    pub fn encode(&self, binding: &Binding<'_>, key: SortKey) -> String {
-        let mut bytes = Vec::with_capacity(32);
-        bytes.extend_from_slice(&key.0.to_be_bytes());
-        bytes.extend_from_slice(&key.1.to_be_bytes());
+    pub fn encode<K: CursorKey>(&self, binding: &Binding<'_>, key: &K) -> String {
+        let mut bytes = key.to_bytes();
         let mac = self.mac(binding, &bytes);
         bytes.extend_from_slice(&mac);
         URL_SAFE_NO_PAD.encode(bytes)
     }
 
     pub fn decode(&self, binding: &Binding<'_>, token: &str) -> ApiResult<SortKey> {
+        self.decode_key(binding, token)
+    }
+
+    pub fn decode_key<K: CursorKey>(&self, binding: &Binding<'_>, token: &str) -> ApiResult<K> {
         let invalid = || ApiError::invalid_query("nextToken is not valid for this list, bot and filters");
         let bytes = URL_SAFE_NO_PAD
             .decode(token.trim_end_matches('='))
             .map_err(|_| invalid())?;
-        if bytes.len() != 32 {
+        if bytes.len() <= 16 {
             return Err(invalid());
         }
-        let (cursor, mac) = bytes.split_at(16);
+        let (cursor, mac) = bytes.split_at(bytes.len() - 16);
         if self.mac(binding, cursor) != mac {
             return Err(invalid());
         }
-        let millis = i64::from_be_bytes(cursor[..8].try_into().expect("8 bytes"));
-        let seq = u64::from_be_bytes(cursor[8..].try_into().expect("8 bytes"));
-        Ok((millis, seq))
+        K::from_bytes(cursor).ok_or_else(invalid)
     }
 
     /// One page of `items` (already filtered), sorted by key in `direction`, after the
     /// cursor in `token` if any. Returns the page and the token of the next one.
-    pub fn page<T>(
+    pub fn page<K: CursorKey, T>(
         &self,
         binding: &Binding<'_>,
         token: Option<&str>,
         direction: Direction,
-        mut items: Vec<(SortKey, T)>,
+        mut items: Vec<(K, T)>,
     ) -> ApiResult<(Vec<T>, Option<String>)> {
         let after = token
             .filter(|t| !t.is_empty())
-            .map(|t| self.decode(binding, t))
+            .map(|t| self.decode_key::<K>(binding, t))
             .transpose()?;
         if let Some(cursor) = after {
             items.retain(|(key, _)| match direction {
@@ -123,13 +177,13 @@ impl Pager {
             });
         }
         match direction {
-            Direction::Desc => items.sort_unstable_by_key(|item| std::cmp::Reverse(item.0)),
-            Direction::Asc => items.sort_unstable_by_key(|item| item.0),
+            Direction::Desc => items.sort_unstable_by(|a, b| b.0.cmp(&a.0)),
+            Direction::Asc => items.sort_unstable_by(|a, b| a.0.cmp(&b.0)),
         }
         let more = items.len() > self.page_size;
         items.truncate(self.page_size);
         let next = if more {
-            items.last().map(|(key, _)| self.encode(binding, *key))
+            items.last().map(|(key, _)| self.encode(binding, key))
         } else {
             None
         };
@@ -171,7 +225,7 @@ mod tests {
     #[test]
     fn tokens_are_bound_to_bot_and_filters() {
         let pager = Pager::new([7; 32], 20, false);
-        let token = pager.encode(&binding("bot_a", "tags.a=1&"), (5, 5));
+        let token = pager.encode(&binding("bot_a", "tags.a=1&"), &(5i64, 5u64));
         assert!(pager.decode(&binding("bot_a", "tags.a=1&"), &token).is_ok());
         assert!(pager.decode(&binding("bot_b", "tags.a=1&"), &token).is_err());
         assert!(pager.decode(&binding("bot_a", "tags.a=2&"), &token).is_err());
@@ -183,5 +237,24 @@ mod tests {
                 .decode(&binding("bot_a", "tags.a=1&"), std::str::from_utf8(&tampered).unwrap())
                 .is_err()
         );
+    }
+
+    #[test]
+    fn text_keys_walk_in_text_order() {
+        let pager = Pager::new([7; 32], 2, false);
+        let b = binding("bot_a", "");
+        let key = |t: &str, seq| TextKey {
+            text: t.into(),
+            number: 0,
+            seq,
+        };
+        let items = vec![(key("b.txt", 1), 1), (key("a.txt", 2), 2), (key("c.txt", 3), 3)];
+        let (first, token) = pager.page(&b, None, Direction::Asc, items.clone()).unwrap();
+        assert_eq!(first, [2, 1]);
+        let (second, token) = pager.page(&b, token.as_deref(), Direction::Asc, items).unwrap();
+        assert_eq!(second, [3]);
+        assert!(token.is_none());
+        let token = pager.encode(&b, &key("é/x", 9));
+        assert_eq!(pager.decode_key::<TextKey>(&b, &token).unwrap(), key("é/x", 9));
     }
 }

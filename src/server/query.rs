@@ -24,6 +24,11 @@ impl QueryParams {
         QueryParams { pairs }
     }
 
+    /// Every decoded pair, in order.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
     /// The single value of a scalar parameter (the last one if repeated).
     pub fn get(&self, key: &str) -> Option<&str> {
         self.pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())

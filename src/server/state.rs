@@ -9,6 +9,7 @@ use rand::Rng;
 use super::bots::BotRecord;
 use super::config::ServerConfig;
 use super::fault::{self, Fault};
+use super::files::{FileRules, Signer};
 use super::ids::{Timestamp, new_id};
 use super::paging::Pager;
 use super::store::Store;
@@ -32,6 +33,8 @@ struct Inner {
     config: ServerConfig,
     store: Store,
     pager: Pager,
+    signer: Signer,
+    files: FileRules,
     seeds: Seeds,
     /// How long a bot deployment takes; `None`: forever (the `bot-stuck-deploying` fault).
     deploy_delay: Option<Duration>,
@@ -75,10 +78,14 @@ impl AppState {
         let page_size = fault::page_size(&config.faults, config.page_size);
         let pager = Pager::new(key, page_size, fault::loose_page_tokens(&config.faults));
         let deploy_delay = fault::deploy_delay(&config.faults, config.deploy_delay);
+        let signer = Signer::new(rand::rng().random());
+        let files = fault::file_rules(&config.faults, FileRules::from(&config.files));
         AppState(Arc::new(Inner {
             config,
             store,
             pager,
+            signer,
+            files,
             seeds,
             deploy_delay,
         }))
@@ -94,6 +101,16 @@ impl AppState {
 
     pub fn pager(&self) -> &Pager {
         &self.0.pager
+    }
+
+    /// Signs and checks the content URLs of files.
+    pub fn signer(&self) -> &Signer {
+        &self.0.signer
+    }
+
+    /// How files behave: limits, delays, URL lifetimes.
+    pub fn file_rules(&self) -> &FileRules {
+        &self.0.files
     }
 
     pub fn seeds(&self) -> &Seeds {

@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::bots::{Activity, BotRecord};
+use super::files::FileStore;
 use super::ids::Timestamp;
 use super::tables::Tables;
 
@@ -168,6 +169,7 @@ pub struct BotData {
     pub action_cache: HashMap<(String, String), Value>,
     /// Tables and their rows.
     pub tables: Tables,
+    pub files: FileStore,
 }
 
 /// One bot: its workspace, its record in the admin API, its runtime data and what

@@ -14,6 +14,8 @@ mod server_bots;
 mod double;
 // Each check fails, with its reason, on a response that breaks it.
 mod checks;
+// The reference server's files API: uploads, status, content URLs, search, limits.
+mod server_files;
 // The runner against the embedded server: the scenarios in scenarios/ pass.
 mod runner_suite;
 // selftest: every fault of the reference server is caught by the suite; README's table.

@@ -121,6 +121,10 @@ faults! {
         "the conversationId filter of listMessages and listUsers is ignored";
     EventStuckScheduled = "event-stuck-scheduled", StateMachine,
         "scheduled events never move on to pending";
+    FileStatusSkipsIndexingPending = "file-status-skips-indexing-pending", StateMachine,
+        "an upload with index: true goes straight from upload_pending to indexing_completed";
+    FileStatusReverses = "file-status-reverses", StateMachine,
+        "an indexed file reads indexing_pending again after it was seen indexing_completed";
     DeleteIsNoop = "delete-is-noop", Semantics,
         "deletes answer {} but delete nothing: use after delete still answers 200";
     GetOrCreateAlwaysCreates = "get-or-create-always-creates", Semantics,
@@ -133,6 +137,10 @@ faults! {
         "patchState replaces the payload instead of merging";
     GetOrSetOverwrites = "get-or-set-overwrites", Semantics,
         "getOrSetState overwrites an existing state";
+    SearchReturnsDeleted = "search-returns-deleted", Semantics,
+        "searchFiles still returns the passages of deleted files";
+    UploadSizeNotChecked = "upload-size-not-checked", Limits,
+        "an upload whose length differs from the declared size is accepted";
     AuthNotEnforced = "auth-not-enforced", Security,
         "requests without a valid token are served";
     CrossBotReads = "cross-bot-reads", Security,

@@ -1,7 +1,8 @@
 //! The fault layer: wraps the whole router, so it can rewrite a request before routing
 //! (another path, method, header, query or body) and the response after it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
@@ -25,6 +26,8 @@ const LOOP_TOKEN: &str = "bpharness-fault-loop";
 struct FaultCtx {
     state: AppState,
     inner: Router,
+    /// `file-status-reverses`: how often each file was answered `indexing_completed`.
+    completed_reads: Arc<Mutex<HashMap<String, u32>>>,
 }
 
 /// `router` behind the fault layer, or as it is when no fault is on.
@@ -35,6 +38,7 @@ pub fn wrap(router: Router, state: AppState) -> Router {
     let ctx = FaultCtx {
         state,
         inner: router.clone(),
+        completed_reads: Arc::default(),
     };
     // The outer router has only a fallback (the API), so the middleware runs before the
     // API's own routing and a rewritten path is routed anew.
@@ -48,6 +52,10 @@ fn on(faults: &BTreeSet<Fault>, fault: Fault) -> bool {
 }
 
 async fn inject(State(ctx): State<FaultCtx>, req: Request, next: Next) -> Response {
+    // File content URLs are storage, not the API: no API fault applies to them.
+    if req.uri().path().starts_with("/_storage/") {
+        return next.run(req).await;
+    }
     let faults = ctx.state.faults().clone();
     let op = match_operation(req.method().as_str(), req.uri().path());
     let request_token = query_value(req.uri(), "nextToken");
@@ -66,7 +74,7 @@ async fn inject(State(ctx): State<FaultCtx>, req: Request, next: Next) -> Respon
     {
         response = cross_bot_retry(&ctx, parts).await.unwrap_or(response);
     }
-    rewrite_response(
+    let response = rewrite_response(
         &faults,
         op,
         op_after,
@@ -74,7 +82,40 @@ async fn inject(State(ctx): State<FaultCtx>, req: Request, next: Next) -> Respon
         table_name.as_deref(),
         response,
     )
-    .await
+    .await;
+    if on(&faults, Fault::FileStatusReverses) && matches!(op.map(|o| o.id), Some("getFile" | "listFiles")) {
+        return reverse_file_status(&ctx, response).await;
+    }
+    response
+}
+
+/// `file-status-reverses`: a file answered `indexing_completed` once reads
+/// `indexing_pending` on every later read, as if indexing had started over.
+async fn reverse_file_status(ctx: &FaultCtx, response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = to_bytes(body, usize::MAX).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let Ok(mut value) = serde_json::from_slice::<Value>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    let mut reads = ctx.completed_reads.lock().expect("fault memory poisoned");
+    each_resource(&mut value, &["file", "files"], &mut |f| {
+        let Some(id) = f.get("id").and_then(Value::as_str).map(str::to_string) else {
+            return;
+        };
+        if f.get("status").and_then(Value::as_str) == Some("indexing_completed") {
+            let seen = reads.entry(id).or_default();
+            *seen += 1;
+            if *seen > 1 {
+                f.insert("status".into(), json!("indexing_pending"));
+                f.remove("indexingStack");
+            }
+        }
+    });
+    drop(reads);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(serde_json::to_vec(&value).unwrap_or_default()))
 }
 
 fn query_value(uri: &Uri, key: &str) -> Option<String> {

@@ -11,4 +11,4 @@ mod settings;
 
 pub use self::catalogue::{FAULTS, Family, Fault};
 pub use self::layer::wrap;
-pub use self::settings::{deploy_delay, loose_page_tokens, page_size};
+pub use self::settings::{deploy_delay, file_rules, loose_page_tokens, page_size};

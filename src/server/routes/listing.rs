@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::server::error::ApiResult;
 use crate::server::ids::Timestamp;
-use crate::server::paging::{Binding, Direction, SortKey};
+use crate::server::paging::{Binding, CursorKey, Direction, SortKey};
 use crate::server::query::QueryParams;
 use crate::server::state::AppState;
 
@@ -85,14 +85,14 @@ impl Window {
 
 /// Pages `items` and answers `{key: [...], meta}`; the token is bound to the bot, the
 /// operation and the query.
-pub fn respond<T: Serialize>(
+pub fn respond<K: CursorKey, T: Serialize>(
     state: &AppState,
     bot: &str,
     operation: &str,
     q: &QueryParams,
     direction: Direction,
     key: &'static str,
-    items: Vec<(SortKey, T)>,
+    items: Vec<(K, T)>,
 ) -> ApiResult<Response> {
     let fingerprint = q.fingerprint();
     let binding = Binding {

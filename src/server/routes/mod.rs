@@ -1,16 +1,20 @@
-//! The router: every runtime and bot admin route of the API, the 404 and 405 answers, the
-//! auth layer in front of all of them and the journal layer around the runtime ones.
+//! The router: every runtime, tables, files and bot admin route of the API, the 404 and 405
+//! answers, the auth layer in front of all of them and the journal layer around the
+//! bot-scoped ones; beside it, outside that layer, the file content URLs (`/_storage/…`),
+//! which their signature guards instead of a token.
 
 mod actions;
 mod bot_activity;
 mod bots;
 mod conversations;
 mod events;
+mod files;
 mod listing;
 mod messages;
 pub(crate) mod reply;
 mod rows;
 mod states;
+mod storage;
 mod tables;
 mod users;
 
@@ -93,9 +97,17 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tables/{table}/rows/find", post(rows::find_rows))
         .route("/v1/tables/{table}/rows/delete", post(rows::delete))
         .route("/v1/tables/{table}/rows/upsert", post(rows::upsert));
+    let files = Router::new()
+        .route("/v1/files", put(files::upsert).get(files::list))
+        .route("/v1/files/search", get(files::search_files))
+        .route(
+            "/v1/files/{id}",
+            get(files::get).put(files::update).delete(files::delete),
+        );
 
     let bot_scoped = chat
         .merge(tables)
+        .merge(files)
         // Inside the auth layer (it needs the grant), around the bot-scoped routes only.
         .route_layer(middleware::from_fn_with_state(state.clone(), journal));
     let admin = Router::new()
@@ -116,6 +128,14 @@ pub fn router(state: AppState) -> Router {
             get(bot_activity::list_issue_events),
         );
 
+    // Capability URLs: no bearer token (the official client sends none), a signature
+    // instead. Merged after the auth layer, so the layer does not wrap them.
+    let storage = Router::new()
+        .route("/_storage/{bot}/{file}/upload", put(storage::upload))
+        .route("/_storage/{bot}/{file}/content", get(storage::download))
+        .route("/_storage/{bot}/{file}/public", get(storage::public))
+        .method_not_allowed_fallback(wrong_method);
+
     bot_scoped
         .merge(admin)
         .fallback(unknown_route)
@@ -124,6 +144,7 @@ pub fn router(state: AppState) -> Router {
         // API's own error shape; axum's default limit would answer in plain text.
         .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
+        .merge(storage.layer(DefaultBodyLimit::disable()))
         .with_state(state)
 }
 
