@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use super::fault::Fault;
+use super::ratelimit::RateLimit;
 
 /// Settings of one reference server. `Default` is what `bpharness serve` and the embedded
 /// target use.
@@ -19,6 +20,8 @@ pub struct ServerConfig {
     pub default_schedule_delay: Duration,
     /// Contract violations switched on (`--fault`); empty for a faithful server.
     pub faults: BTreeSet<Fault>,
+    /// A token bucket per bearer token (`--rate-limit`); `None`: no limit.
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl Default for ServerConfig {
@@ -29,6 +32,7 @@ impl Default for ServerConfig {
             page_size: 20,
             default_schedule_delay: Duration::from_millis(0),
             faults: BTreeSet::new(),
+            rate_limit: None,
         }
     }
 }

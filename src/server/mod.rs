@@ -10,6 +10,7 @@ pub mod fault;
 mod ids;
 mod paging;
 mod query;
+mod ratelimit;
 mod routes;
 mod spawn;
 mod state;
@@ -17,6 +18,7 @@ mod store;
 
 pub use self::config::ServerConfig;
 pub use self::error::ApiError;
+pub use self::ratelimit::RateLimit;
 pub use self::routes::{BUILT_IN_ACTIONS, router};
 pub use self::spawn::{ServerHandle, spawn, spawn_local};
 pub use self::state::{AppState, Seeds};
