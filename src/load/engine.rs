@@ -311,6 +311,10 @@ impl Shared {
 
     fn setup_failed(&self, message: String) {
         self.setup_failed.fetch_add(1, Ordering::Relaxed);
+        self.note_setup(message);
+    }
+
+    fn note_setup(&self, message: String) {
         let mut list = self.setup_failures.lock().expect("setup list poisoned");
         if list.len() < 10 {
             list.push(message);
@@ -336,8 +340,19 @@ impl Shared {
             let checked = check_response(self.ctx.schemas, self.ctx.strict, &expect, &got);
             let mut checks = checked.checks;
             checks.extend(assertions(step.expect.as_ref(), &got, checked.body.as_ref(), vars));
-            if let Some(bad) = checks.iter().find(|c| c.outcome == CheckOutcome::Fail) {
+            // Setup is there to get ids: a wrong status stops it, while a body that breaks
+            // its contract is noted and the load goes on (the load steps measure the contract).
+            if let Some(bad) = checks
+                .iter()
+                .find(|c| c.outcome == CheckOutcome::Fail && (c.check == "status" || c.check == "no-5xx"))
+            {
                 return Err(format!("[{}] {}", bad.check, bad.message));
+            }
+            if let Some(bad) = checks.iter().find(|c| c.outcome == CheckOutcome::Fail) {
+                self.note_setup(format!(
+                    "{} (contract, the load went on): [{}] {}",
+                    step.name, bad.check, bad.message
+                ));
             }
             for (name, source) in &step.capture {
                 let value = capture_value(source, &got, checked.body.as_ref())

@@ -149,7 +149,7 @@ fn chart(title: &str, unit: &str, series: &[SecondReport], value: impl Fn(&Secon
     let (width, height, pad) = (640.0, 200.0, 40.0);
     let points: Vec<(u64, f64)> = series.iter().filter_map(|s| value(s).map(|v| (s.second, v))).collect();
     let mut svg = format!(
-        "<figure><figcaption>{}</figcaption><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"{}\">",
+        "<figure><figcaption>{}</figcaption><svg viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"{}\">",
         esc(title),
         esc(title)
     );

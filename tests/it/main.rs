@@ -12,3 +12,5 @@ mod double;
 mod checks;
 // The runner against the embedded server: the scenarios in scenarios/ pass.
 mod runner_suite;
+// `bpharness load`: tiny runs, counts, the report schema, rate limits, thresholds, merges.
+mod load;
