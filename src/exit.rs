@@ -10,5 +10,7 @@ pub const USAGE: u8 = 2;
 pub const INVALID_INPUT: u8 = 3;
 /// The target could not be reached.
 pub const UNREACHABLE: u8 = 4;
+/// A load run finished, and at least one of its thresholds was breached.
+pub const THRESHOLD_BREACHED: u8 = 5;
 /// Internal error: a bug in bpharness.
 pub const INTERNAL: u8 = 70;

@@ -8,6 +8,7 @@ pub mod contract;
 pub mod drift;
 pub mod exit;
 pub mod infer;
+pub mod load;
 pub mod report;
 pub mod runner;
 pub mod scenario;

@@ -1,6 +1,8 @@
 //! The command line: what was typed (clap) and what each command does with it.
 
 mod capture;
+mod load;
+mod report;
 mod run;
 mod selftest;
 mod serve;
@@ -10,6 +12,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub use self::capture::{CaptureArgs, DriftArgs, SchemasCommand};
+pub use self::load::LoadArgs;
+pub use self::report::{MergeArgs, ReportArgs, ReportCommand, merge_files};
 pub use self::run::RunArgs;
 pub use self::selftest::SelftestArgs;
 pub use self::serve::ServeArgs;
@@ -33,6 +37,10 @@ pub enum Command {
     Schemas(SchemasCommand),
     /// Capture, infer and compare with schemas/ in one go; non-zero exit on breaking drift.
     Drift(DriftArgs),
+    /// Send the steps of a load profile as load, checks on, and measure (default: the embedded server, rate limiter on).
+    Load(LoadArgs),
+    /// Work with reports: merge the load.json files of segments.
+    Report(ReportArgs),
     /// Prove the checks can fail: the suite against the faithful server and against each fault.
     Selftest(SelftestArgs),
     /// Start the embedded reference server.
@@ -46,6 +54,8 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Capture(args) => capture::capture(args).await,
         Command::Schemas(command) => capture::schemas(command),
         Command::Drift(args) => capture::drift_command(args).await,
+        Command::Load(args) => load::run(args).await,
+        Command::Report(args) => report::run(args).await,
         Command::Selftest(args) => selftest::run(args).await,
         Command::Serve(args) => serve::run(args).await,
     }

@@ -10,7 +10,7 @@ use crate::exit;
 use crate::report::write_files;
 use crate::runner::RunError;
 use crate::selftest::{FaultVerdict, SelftestReport, selftest};
-use crate::server::fault::{FAULTS, Fault};
+use crate::server::fault::{Fault, suite_faults};
 
 use super::run::RunArgs;
 
@@ -45,7 +45,7 @@ fn write_selftest_json(dir: &std::path::Path, report: &SelftestReport) -> std::i
 pub async fn run(args: SelftestArgs) -> ExitCode {
     let plan = args.run.plan();
     let faults: Vec<Fault> = if args.faults.is_empty() {
-        FAULTS.to_vec()
+        suite_faults()
     } else {
         args.faults.clone()
     };

@@ -7,7 +7,7 @@ use clap::Args;
 
 use crate::exit;
 use crate::server::fault::{FAULTS, Fault};
-use crate::server::{FilesConfig, ServerConfig, spawn};
+use crate::server::{FilesConfig, RateLimit, ServerConfig, spawn};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -42,6 +42,9 @@ pub struct ServeArgs {
     /// Switch on a contract violation (repeatable); see --list-faults.
     #[arg(long = "fault")]
     pub faults: Vec<Fault>,
+    /// Limit each token to R requests per second with a burst of B (default: one second's worth): `R[/s][,burst=B]`.
+    #[arg(long, value_name = "R[/s][,burst=B]")]
+    pub rate_limit: Option<RateLimit>,
     /// Print the fault catalogue and exit.
     #[arg(long)]
     pub list_faults: bool,
@@ -76,6 +79,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
             public_origin: args.public_origin,
         },
         faults: args.faults.iter().copied().collect(),
+        rate_limit: args.rate_limit,
         ..ServerConfig::default()
     };
     let handle = match spawn(config, args.listen).await {
@@ -87,6 +91,9 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     };
     let seeds = handle.seeds().clone();
     println!("bpharness reference server listening on {}", handle.url);
+    if let Some(rate) = args.rate_limit {
+        println!("rate limit: {rate} per token");
+    }
     for fault in handle.state.faults() {
         println!("fault: {fault} ({})", fault.description());
     }

@@ -93,14 +93,14 @@ pub enum RunError {
 }
 
 /// The target of a run, with the embedded server kept alive while it runs.
-struct Target {
-    url: String,
-    token: String,
-    builtins: Vec<(&'static str, Option<String>)>,
-    server: Option<ServerHandle>,
+pub(crate) struct Target {
+    pub(crate) url: String,
+    pub(crate) token: String,
+    pub(crate) builtins: Vec<(&'static str, Option<String>)>,
+    pub(crate) server: Option<ServerHandle>,
 }
 
-async fn resolve_target(plan: &RunPlan) -> Result<Target, RunError> {
+pub(crate) async fn resolve_target(plan: &RunPlan) -> Result<Target, RunError> {
     match &plan.target {
         Some(url) => {
             let token = plan
@@ -188,39 +188,15 @@ pub async fn run(
     let run_id: String = format!("{:08x}", rand::rng().random::<u32>());
     let provisioned = provision(plan, &http, &mut target, &run_id).await?;
 
-    let redactor = Redactor::default();
-    redactor.add(&target.token);
-    let mut default_headers = vec![("authorization".to_string(), format!("Bearer {}", target.token))];
-    let mut builtins: BTreeMap<String, Value> = BTreeMap::new();
-    for (name, value) in &target.builtins {
-        if let Some(value) = value {
-            builtins.insert((*name).into(), Value::String(value.clone()));
-            match *name {
-                "bot_id" => default_headers.push(("x-bot-id".into(), value.clone())),
-                "workspace_id" => default_headers.push(("x-workspace-id".into(), value.clone())),
-                _ => {}
-            }
-        }
-    }
-    builtins.insert("run_id".into(), Value::String(run_id));
-    builtins.insert("token".into(), Value::String(target.token.clone()));
-    builtins.insert(
-        "now".into(),
-        Value::String(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
-    );
-
-    let ctx = Arc::new(Ctx {
+    let ctx = Arc::new(context(
+        &target,
+        run_id,
         http,
-        base_url: target.url.clone(),
         schemas,
-        strict: plan.strict,
-        redactor,
-        default_headers,
-        builtins,
-        coverage: Default::default(),
-        cancelled: cancelled.clone(),
-        capture: plan.capture.clone(),
-    });
+        plan.strict,
+        cancelled.clone(),
+        plan.capture.clone(),
+    ));
 
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let started = Instant::now();
@@ -395,9 +371,55 @@ fn provisioned_notes(workspace: &str, made: &Provisioned) -> Vec<String> {
     notes
 }
 
+/// The context of a run against `target`: the token and scope ids as default headers,
+/// the built-in variables.
+pub(crate) fn context(
+    target: &Target,
+    run_id: String,
+    http: Http,
+    schemas: &'static SchemaSet,
+    strict: bool,
+    cancelled: Arc<AtomicBool>,
+    capture: Option<crate::capture::CaptureSink>,
+) -> Ctx {
+    let redactor = Redactor::default();
+    redactor.add(&target.token);
+    let mut default_headers = vec![("authorization".to_string(), format!("Bearer {}", target.token))];
+    let mut builtins: BTreeMap<String, Value> = BTreeMap::new();
+    for (name, value) in &target.builtins {
+        if let Some(value) = value {
+            builtins.insert((*name).into(), Value::String(value.clone()));
+            match *name {
+                "bot_id" => default_headers.push(("x-bot-id".into(), value.clone())),
+                "workspace_id" => default_headers.push(("x-workspace-id".into(), value.clone())),
+                _ => {}
+            }
+        }
+    }
+    builtins.insert("run_id".into(), Value::String(run_id));
+    builtins.insert("token".into(), Value::String(target.token.clone()));
+    builtins.insert(
+        "now".into(),
+        Value::String(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+    );
+
+    Ctx {
+        http,
+        base_url: target.url.clone(),
+        schemas,
+        strict,
+        redactor,
+        default_headers,
+        builtins,
+        coverage: Default::default(),
+        cancelled,
+        capture,
+    }
+}
+
 /// One request before anything else: a target that does not answer at all is a different
 /// verdict (exit 4) from one that answers wrongly.
-async fn probe(http: &Http, target: &Target) -> Result<(), RunError> {
+pub(crate) async fn probe(http: &Http, target: &Target) -> Result<(), RunError> {
     let out = Outgoing {
         method: "GET".into(),
         url: format!("{}/v1/chat/users", target.url),

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use super::fault::Fault;
+use super::ratelimit::RateLimit;
 
 /// Settings of one reference server. `Default` is what `bpharness serve` and the embedded
 /// target use.
@@ -24,6 +25,8 @@ pub struct ServerConfig {
     pub files: FilesConfig,
     /// Contract violations switched on (`--fault`); empty for a faithful server.
     pub faults: BTreeSet<Fault>,
+    /// A token bucket per bearer token (`--rate-limit`); `None`: no limit.
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl Default for ServerConfig {
@@ -36,6 +39,7 @@ impl Default for ServerConfig {
             deploy_delay: Duration::from_millis(50),
             files: FilesConfig::default(),
             faults: BTreeSet::new(),
+            rate_limit: None,
         }
     }
 }

@@ -12,6 +12,7 @@ mod files;
 mod ids;
 mod paging;
 mod query;
+mod ratelimit;
 mod routes;
 mod spawn;
 mod state;
@@ -20,6 +21,7 @@ mod tables;
 
 pub use self::config::{FilesConfig, ServerConfig};
 pub use self::error::ApiError;
+pub use self::ratelimit::RateLimit;
 pub use self::routes::{BUILT_IN_ACTIONS, router};
 pub use self::spawn::{ServerHandle, spawn, spawn_local};
 pub use self::state::{AppState, Seeds};

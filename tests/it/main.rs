@@ -22,3 +22,5 @@ mod runner_suite;
 mod selftest;
 // Capture, schema inference and drift.
 mod drift;
+// `bpharness load`: tiny runs, counts, the report schema, rate limits, thresholds, merges.
+mod load;

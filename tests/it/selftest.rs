@@ -3,7 +3,7 @@
 
 use bpharness::runner::{RunPlan, is_check};
 use bpharness::selftest::{PROVEN_BY_DOUBLE, checks_table, selftest};
-use bpharness::server::fault::FAULTS;
+use bpharness::server::fault::suite_faults;
 
 const START: &str = "<!-- checks:start -->\n";
 const END: &str = "<!-- checks:end -->";
@@ -14,7 +14,7 @@ async fn every_fault_is_caught_and_the_faithful_server_is_green() {
         jobs: 8,
         ..RunPlan::default()
     };
-    let (baseline, report) = selftest(&plan, FAULTS, |_| {}).await.expect("selftest runs");
+    let (baseline, report) = selftest(&plan, &suite_faults(), |_| {}).await.expect("selftest runs");
     assert!(
         report.false_positives.is_empty(),
         "false positives: {:#?}",

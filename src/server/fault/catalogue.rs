@@ -87,6 +87,8 @@ faults! {
         "user objects carry an undocumented internalNote field (caught under --strict)";
     TextContentType = "text-content-type", Headers,
         "success responses say Content-Type text/plain";
+    RateLimitNoRetryAfter = "rate-limit-no-retry-after", Headers,
+        "429 RateLimited answers come without Retry-After (caught by bpharness load, with the rate limiter on)";
     ErrorWithoutId = "error-without-id", ErrorBody,
         "error bodies lack id";
     ErrorCodeMismatch = "error-code-mismatch", ErrorBody,
@@ -169,6 +171,19 @@ faults! {
         "deleteBotIssue answers {} but the issue stays";
     WorkspaceNotEnforced = "workspace-not-enforced", Security,
         "admin requests may name a workspace the token may not enter";
+}
+
+impl Fault {
+    /// Whether the scenario suite (`run`, `selftest`) can catch the fault. A fault that
+    /// needs the rate limiter, which runs leave off, is caught by `bpharness load`.
+    pub fn caught_by_suite(self) -> bool {
+        !matches!(self, Fault::RateLimitNoRetryAfter)
+    }
+}
+
+/// The faults `selftest` runs the suite against: those the suite can catch.
+pub fn suite_faults() -> Vec<Fault> {
+    FAULTS.iter().copied().filter(|f| f.caught_by_suite()).collect()
 }
 
 impl fmt::Display for Fault {

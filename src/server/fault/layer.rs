@@ -69,6 +69,9 @@ async fn inject(State(ctx): State<FaultCtx>, req: Request, next: Next) -> Respon
     };
     let retry = (on(&faults, Fault::CrossBotReads) && req.method() == Method::GET).then(|| clone_parts(&req));
     let mut response = next.run(req).await;
+    if on(&faults, Fault::RateLimitNoRetryAfter) && response.status() == StatusCode::TOO_MANY_REQUESTS {
+        response.headers_mut().remove(header::RETRY_AFTER);
+    }
     if let Some(parts) = retry
         && response.status() == StatusCode::NOT_FOUND
     {

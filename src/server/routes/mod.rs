@@ -29,6 +29,7 @@ use crate::api::ErrorType;
 use super::auth::require_token;
 use super::bots::journal;
 use super::error::ApiError;
+use super::ratelimit::{Limiter, limit};
 use super::state::AppState;
 
 pub use self::actions::BUILT_IN_ACTIONS;
@@ -136,14 +137,18 @@ pub fn router(state: AppState) -> Router {
         .route("/_storage/{bot}/{file}/public", get(storage::public))
         .method_not_allowed_fallback(wrong_method);
 
-    bot_scoped
+    let mut app = bot_scoped
         .merge(admin)
         .fallback(unknown_route)
         .method_not_allowed_fallback(wrong_method)
         // Bodies are read and capped by `RawBody`, which answers `PayloadTooLarge` in the
         // API's own error shape; axum's default limit would answer in plain text.
-        .layer(DefaultBodyLimit::disable())
-        .layer(middleware::from_fn_with_state(state.clone(), require_token))
+        .layer(DefaultBodyLimit::disable());
+    // Layers added later run first: auth, then the rate limit, then the routes.
+    if let Some(rate) = state.config().rate_limit {
+        app = app.layer(middleware::from_fn_with_state(Limiter::new(rate), limit));
+    }
+    app.layer(middleware::from_fn_with_state(state.clone(), require_token))
         .merge(storage.layer(DefaultBodyLimit::disable()))
         .with_state(state)
 }

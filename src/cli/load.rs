@@ -1,0 +1,234 @@
+//! `bpharness load`: flags and profile into a `LoadPlan`, the run, the reports, the exit
+//! code (5 when a threshold is breached).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::exit;
+use crate::load::{
+    DEFAULT_DURATION, DEFAULT_SERVER_RATE_LIMIT, LoadError, LoadPlan, MAX_DURATION, Model, Segment, TailPlan,
+    Threshold, load_profile, parse_duration, parse_rate, parse_segment, parse_threshold, progress_line, run_load,
+    write_load_files, write_summary,
+};
+use crate::server::fault::Fault;
+use crate::server::{RateLimit, ServerConfig};
+
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Base URL of the server under test; without it, the embedded reference server is started, rate limiter on.
+    #[arg(long, env = "BP_API_URL")]
+    pub target: Option<String>,
+    /// Bearer token for the target.
+    #[arg(long, env = "BP_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Bot id sent as x-bot-id.
+    #[arg(long, env = "BP_BOT_ID")]
+    pub bot_id: Option<String>,
+    /// Workspace id sent as x-workspace-id.
+    #[arg(long, env = "BP_WORKSPACE_ID")]
+    pub workspace_id: Option<String>,
+    /// Load profile (YAML): the weighted steps and the run's defaults.
+    #[arg(long, default_value = "scenarios/load/default.yaml")]
+    pub profile: PathBuf,
+    /// Closed model: this many virtual users, each waiting for its answer.
+    #[arg(long, conflicts_with = "rate", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub users: Option<u64>,
+    /// Open model: this many arrivals per second (such as 200/s), whatever the server does.
+    #[arg(long, value_parser = parse_rate)]
+    pub rate: Option<f64>,
+    /// Time to reach full load: users started evenly, or the rate ramped from 0.
+    #[arg(long, value_parser = parse_duration)]
+    pub ramp: Option<Duration>,
+    /// How long the load runs (default 10s, at most 1h).
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Stop after this many requests.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub requests: Option<u64>,
+    /// Pass/fail rule, such as p99<250ms, error_rate<1%, getUser:p99<10ms (repeatable; added to the profile's).
+    #[arg(long = "threshold", value_name = "EXPR", value_parser = parse_threshold)]
+    pub thresholds: Vec<Threshold>,
+    /// Where load.json and load.html go.
+    #[arg(long, default_value = "reports")]
+    pub report_dir: PathBuf,
+    /// Back off as a real client would: after a 429, wait as its Retry-After says.
+    #[arg(long)]
+    pub respect_retry_after: bool,
+    /// Run share i of N (i from 0) of the load: users, rate and --requests divided, the remainder to the first.
+    #[arg(long, value_parser = parse_segment, value_name = "i/N")]
+    pub segment: Option<Segment>,
+    /// Seconds one request may take, all of it.
+    #[arg(long, default_value_t = 10.0)]
+    pub timeout: f64,
+    /// Unknown extra fields in responses count as contract failures.
+    #[arg(long)]
+    pub strict: bool,
+    /// The embedded server's rate limit per token, R[/s][,burst=B], or "off" (default: the profile's, else 1000/s,burst=200).
+    #[arg(long, value_name = "R[/s][,burst=B]")]
+    pub server_rate_limit: Option<String>,
+    /// Switch on a fault of the embedded server (repeatable); see `serve --list-faults`.
+    #[arg(long = "fault")]
+    pub faults: Vec<Fault>,
+}
+
+impl LoadArgs {
+    /// The plan of this segment; `Err((exit code, message))`.
+    pub fn plan(&self) -> Result<LoadPlan, (u8, String)> {
+        let usage = |m: String| (exit::USAGE, m);
+        let workload = load_profile(&self.profile).map_err(|m| (exit::INVALID_INPUT, m))?;
+        let p = workload.profile.clone();
+        let segment = self.segment.unwrap_or_default();
+        let profile_rate = p
+            .rate
+            .as_deref()
+            .map(parse_rate)
+            .transpose()
+            .map_err(|m| (exit::INVALID_INPUT, m))?;
+        if p.users.is_some() && profile_rate.is_some() {
+            return Err((
+                exit::INVALID_INPUT,
+                format!("profile {}: give users or rate, not both", self.profile.display()),
+            ));
+        }
+        let model = match (self.users, self.rate, p.users, profile_rate) {
+            (Some(u), _, _, _) => Model::Closed { users: u },
+            (None, Some(r), _, _) => Model::Open { rate: r },
+            (None, None, Some(u), _) => Model::Closed { users: u64::from(u) },
+            (None, None, None, Some(r)) => Model::Open { rate: r },
+            (None, None, None, None) => Model::Closed { users: 4 },
+        };
+        let model = match model {
+            Model::Closed { users } => Model::Closed {
+                users: segment.share(users),
+            },
+            Model::Open { rate } => Model::Open {
+                rate: segment.share_rate(rate),
+            },
+        };
+        let profile_duration = |v: &Option<String>| v.as_deref().map(parse_duration).transpose();
+        let ramp = match self.ramp {
+            Some(r) => r,
+            None => profile_duration(&p.ramp)
+                .map_err(|m| (exit::INVALID_INPUT, m))?
+                .unwrap_or_default(),
+        };
+        let duration = match self.duration {
+            Some(d) => d,
+            None => profile_duration(&p.duration)
+                .map_err(|m| (exit::INVALID_INPUT, m))?
+                .unwrap_or(DEFAULT_DURATION),
+        };
+        if duration > MAX_DURATION {
+            return Err(usage(format!(
+                "a load runs at most 1h; --duration {duration:?} is longer"
+            )));
+        }
+        if duration.is_zero() {
+            return Err(usage("--duration must be more than 0".into()));
+        }
+        let requests = self.requests.or(p.requests).map(|n| segment.share(n));
+        let mut thresholds = Vec::new();
+        for text in &p.thresholds {
+            thresholds.push(
+                parse_threshold(text)
+                    .map_err(|m| (exit::INVALID_INPUT, format!("profile {}: {m}", self.profile.display())))?,
+            );
+        }
+        thresholds.extend(self.thresholds.iter().cloned());
+        for t in &thresholds {
+            if let Some(op) = &t.operation
+                && !workload.operations.contains(op)
+            {
+                return Err(usage(format!(
+                    "threshold {t}: the profile sends no {op:?}; its operations are {:?}",
+                    workload.operations
+                )));
+            }
+        }
+        let tail = match &p.tail {
+            None => None,
+            Some(t) => Some(TailPlan {
+                rate: parse_rate(&t.rate).map_err(|m| (exit::INVALID_INPUT, m))?,
+                duration: parse_duration(&t.duration).map_err(|m| (exit::INVALID_INPUT, m))?,
+            }),
+        };
+        let rate_limit_text = self
+            .server_rate_limit
+            .clone()
+            .or_else(|| p.server.as_ref().and_then(|s| s.rate_limit.clone()));
+        let rate_limit = match rate_limit_text.as_deref() {
+            None => Some(DEFAULT_SERVER_RATE_LIMIT),
+            Some("off") => None,
+            Some(text) => Some(text.parse::<RateLimit>().map_err(usage)?),
+        };
+        let mut tokens = Vec::new();
+        if let Some(token) = &self.token {
+            tokens.push(token.clone());
+        }
+        Ok(LoadPlan {
+            workload,
+            target: self.target.clone(),
+            token: self.token.clone(),
+            bot_id: self.bot_id.clone(),
+            workspace_id: self.workspace_id.clone(),
+            model,
+            ramp,
+            duration,
+            requests,
+            thresholds,
+            respect_retry_after: self.respect_retry_after,
+            segment,
+            tail,
+            timeout: Duration::from_secs_f64(self.timeout.clamp(0.001, 3600.0)),
+            strict: self.strict,
+            server: ServerConfig {
+                faults: self.faults.iter().copied().collect(),
+                rate_limit,
+                ..ServerConfig::default()
+            },
+        })
+    }
+}
+
+pub async fn run(args: LoadArgs) -> ExitCode {
+    let plan = match args.plan() {
+        Ok(plan) => plan,
+        Err((code, message)) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(code);
+        }
+    };
+    let progress: crate::load::Progress = Box::new(|s| eprintln!("{}", progress_line(s)));
+    match run_load(&plan, Some(progress)).await {
+        Ok(report) => {
+            let _ = write_summary(&mut std::io::stderr(), &report);
+            match write_load_files(&args.report_dir, &report) {
+                Ok(paths) => {
+                    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+                    eprintln!("reports: {}", names.join(", "));
+                }
+                Err(e) => eprintln!("error: cannot write the reports: {e}"),
+            }
+            if report.passed() {
+                ExitCode::from(exit::OK)
+            } else {
+                ExitCode::from(exit::THRESHOLD_BREACHED)
+            }
+        }
+        Err(e @ LoadError::Unreachable { .. }) => {
+            eprintln!("error: {e}");
+            ExitCode::from(exit::UNREACHABLE)
+        }
+        Err(e @ LoadError::Usage(_)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(exit::USAGE)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(exit::INTERNAL)
+        }
+    }
+}

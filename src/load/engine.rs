@@ -1,0 +1,589 @@
+//! The hot path shared by both workload models: a lane's state (variables, connection,
+//! recorder), setup once per lane, and one exchange: build the step as the runner does,
+//! send it, run the runner's automatic checks and the step's assertions, record.
+
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tokio::sync::Notify;
+
+use crate::report::CheckOutcome;
+use crate::runner::{
+    Ctx, Expectation, Outgoing, Received, TransportError, assertions, capture_value, check_response, expectation,
+};
+use crate::scenario::Vars;
+use crate::scenario::template::render_value;
+
+use super::client::{LeanConn, LeanTarget};
+use super::profile::Workload;
+use super::stats::{Outcome, Recorder, Series};
+
+/// Why the load stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum EndedBy {
+    Running = 0,
+    Duration = 1,
+    Requests = 2,
+    Interrupted = 3,
+    Finished = 4,
+}
+
+impl EndedBy {
+    pub fn name(self) -> &'static str {
+        match self {
+            EndedBy::Running | EndedBy::Finished => "finished",
+            EndedBy::Duration => "duration",
+            EndedBy::Requests => "requests",
+            EndedBy::Interrupted => "interrupted",
+        }
+    }
+
+    fn from_u8(v: u8) -> EndedBy {
+        match v {
+            1 => EndedBy::Duration,
+            2 => EndedBy::Requests,
+            3 => EndedBy::Interrupted,
+            4 => EndedBy::Finished,
+            _ => EndedBy::Running,
+        }
+    }
+}
+
+/// Counters the progress line reads.
+#[derive(Debug, Default)]
+pub struct Live {
+    pub requests: AtomicU64,
+    pub failures: AtomicU64,
+    pub rate_limited: AtomicU64,
+}
+
+/// A lane's variables: one set per setup scenario, and the requests rendered from them.
+pub struct LaneVars {
+    pub per_scenario: Vec<Vars>,
+    pub ready: Vec<bool>,
+    version: u64,
+    cache: Vec<Option<(u64, Outgoing)>>,
+    iteration: u64,
+    rng: u64,
+    /// Cumulative weights of the steps this lane can send (its setup passed).
+    table: Vec<(u64, usize)>,
+}
+
+/// One virtual user (closed model) or session (open model).
+pub struct Lane {
+    pub vars: Mutex<LaneVars>,
+    pub recorder: Mutex<Recorder>,
+    pub conn: tokio::sync::Mutex<LeanConn>,
+}
+
+/// Everything the lanes share.
+pub struct Shared {
+    pub ctx: Arc<Ctx>,
+    pub workload: Workload,
+    pub lanes: Vec<Lane>,
+    pub next_lane: AtomicUsize,
+    pub lean: Option<LeanTarget>,
+    pub timeout: Duration,
+    pub max_body: usize,
+    pub respect_retry_after: bool,
+    /// Set when the load starts; the series counts seconds from here.
+    pub started: OnceLock<Instant>,
+    pub deadline: Mutex<Option<Instant>>,
+    pub duration: Duration,
+    budget: Option<AtomicU64>,
+    stopped: AtomicBool,
+    ended_by: AtomicU8,
+    pub stop_notify: Notify,
+    pub series: Series,
+    pub live: Live,
+    /// A request that got a 429, kept for the honesty probe.
+    pub limited_request: OnceLock<Outgoing>,
+    pub with_retry_after: AtomicU64,
+    pub without_retry_after: AtomicU64,
+    pub setup_runs: AtomicU64,
+    pub setup_failures: Mutex<Vec<String>>,
+    pub setup_failed: AtomicU64,
+    /// Open model under `--respect-retry-after`: no arrival is sent before this.
+    pub backoff_until: Mutex<Option<Instant>>,
+}
+
+pub struct SharedConfig {
+    pub lanes: usize,
+    pub lean: Option<LeanTarget>,
+    pub timeout: Duration,
+    pub max_body: usize,
+    pub respect_retry_after: bool,
+    pub duration: Duration,
+    pub requests: Option<u64>,
+}
+
+impl Shared {
+    pub fn new(ctx: Arc<Ctx>, workload: Workload, config: SharedConfig) -> Arc<Shared> {
+        let operations = workload.operations.len();
+        let scenarios = workload.scenarios.len();
+        let steps = workload.steps.len();
+        let lanes = (0..config.lanes)
+            .map(|index| Lane {
+                vars: Mutex::new(LaneVars {
+                    per_scenario: vec![Vars::new(); scenarios],
+                    ready: vec![false; scenarios],
+                    version: 0,
+                    cache: vec![None; steps],
+                    iteration: 0,
+                    rng: 0x9E37_79B9_7F4A_7C15 ^ (index as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03),
+                    table: Vec::new(),
+                }),
+                recorder: Mutex::new(Recorder::new(operations)),
+                conn: tokio::sync::Mutex::new(LeanConn::default()),
+            })
+            .collect();
+        Arc::new(Shared {
+            ctx,
+            workload,
+            lanes,
+            next_lane: AtomicUsize::new(0),
+            lean: config.lean,
+            timeout: config.timeout,
+            max_body: config.max_body,
+            respect_retry_after: config.respect_retry_after,
+            started: OnceLock::new(),
+            deadline: Mutex::new(None),
+            duration: config.duration,
+            budget: config.requests.map(AtomicU64::new),
+            stopped: AtomicBool::new(false),
+            ended_by: AtomicU8::new(EndedBy::Running as u8),
+            stop_notify: Notify::new(),
+            series: Series::default(),
+            live: Live::default(),
+            limited_request: OnceLock::new(),
+            with_retry_after: AtomicU64::new(0),
+            without_retry_after: AtomicU64::new(0),
+            setup_runs: AtomicU64::new(0),
+            setup_failures: Mutex::new(Vec::new()),
+            setup_failed: AtomicU64::new(0),
+            backoff_until: Mutex::new(None),
+        })
+    }
+
+    /// Starts the clock of the load (once); the duration bound counts from here.
+    pub fn start(&self) -> Instant {
+        let now = *self.started.get_or_init(Instant::now);
+        let mut deadline = self.deadline.lock().expect("deadline poisoned");
+        deadline.get_or_insert(now + self.duration);
+        now
+    }
+
+    pub fn deadline(&self) -> Option<Instant> {
+        *self.deadline.lock().expect("deadline poisoned")
+    }
+
+    pub fn stop(&self, why: EndedBy) {
+        let _ = self
+            .ended_by
+            .compare_exchange(EndedBy::Running as u8, why as u8, Ordering::SeqCst, Ordering::SeqCst);
+        self.stopped.store(true, Ordering::SeqCst);
+        self.stop_notify.notify_waiters();
+    }
+
+    pub fn ended_by(&self) -> EndedBy {
+        EndedBy::from_u8(self.ended_by.load(Ordering::SeqCst))
+    }
+
+    /// Whether the load is over; passing the deadline stops it.
+    pub fn is_stopped(&self) -> bool {
+        if self.stopped.load(Ordering::Relaxed) {
+            return true;
+        }
+        if let Some(deadline) = self.deadline()
+            && Instant::now() >= deadline
+        {
+            self.stop(EndedBy::Duration);
+            return true;
+        }
+        false
+    }
+
+    /// Waits until the load is over (the deadline, or a stop).
+    pub async fn stopped(&self) {
+        loop {
+            let notified = self.stop_notify.notified();
+            if self.is_stopped() {
+                return;
+            }
+            match self.deadline() {
+                Some(deadline) => {
+                    tokio::select! {
+                        _ = notified => {}
+                        _ = tokio::time::sleep_until(deadline.into()) => {}
+                    }
+                }
+                None => {
+                    tokio::select! {
+                        _ = notified => {}
+                        _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sleeps `d`, or less when the load ends first.
+    pub async fn sleep(&self, d: Duration) {
+        tokio::select! {
+            _ = tokio::time::sleep(d) => {}
+            _ = self.stopped() => {}
+        }
+    }
+
+    /// Takes one request from the `--requests` budget; `false` when it is spent.
+    pub fn take_budget(&self) -> bool {
+        match &self.budget {
+            None => true,
+            Some(left) => {
+                let ok = left
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                    .is_ok();
+                if !ok {
+                    self.stop(EndedBy::Requests);
+                }
+                ok
+            }
+        }
+    }
+
+    /// Whole seconds since the start of the load.
+    fn second(&self, at: Instant) -> usize {
+        self.started
+            .get()
+            .map(|s| at.saturating_duration_since(*s).as_secs() as usize)
+            .unwrap_or(0)
+    }
+
+    /// Runs the setup of every scenario for `lane`; returns whether any weighted step can run.
+    pub async fn setup_lane(&self, lane: &Lane) -> bool {
+        let mut all_vars = Vec::new();
+        let mut ready = Vec::new();
+        for scenario in &self.workload.scenarios {
+            let mut vars: Vars = self.ctx.builtins.clone();
+            vars.insert("scenario".into(), Value::String(scenario.name.clone()));
+            let mut ok = true;
+            for (name, value) in &scenario.vars {
+                match render_value(value, &vars) {
+                    Ok(v) => {
+                        vars.insert(name.clone(), v);
+                    }
+                    Err(e) => {
+                        self.setup_failed(format!("{} / variable {name}: {e}", scenario.name));
+                        ok = false;
+                    }
+                }
+            }
+            for step in &scenario.setup {
+                if !ok {
+                    break;
+                }
+                if let Err(e) = self.setup_step(step, &mut vars).await {
+                    self.setup_failed(format!("{} / {}: {e}", scenario.name, step.name));
+                    ok = false;
+                }
+            }
+            self.setup_runs.fetch_add(1, Ordering::Relaxed);
+            all_vars.push(vars);
+            ready.push(ok);
+        }
+        let mut v = lane.vars.lock().expect("lane poisoned");
+        v.per_scenario = all_vars;
+        v.ready = ready;
+        v.version += 1;
+        let mut total = 0;
+        v.table.clear();
+        for (i, step) in self.workload.steps.iter().enumerate() {
+            if v.ready[step.scenario] {
+                total += u64::from(step.weight);
+                v.table.push((total, i));
+            }
+        }
+        !v.table.is_empty()
+    }
+
+    fn setup_failed(&self, message: String) {
+        self.setup_failed.fetch_add(1, Ordering::Relaxed);
+        self.note_setup(message);
+    }
+
+    fn note_setup(&self, message: String) {
+        let mut list = self.setup_failures.lock().expect("setup list poisoned");
+        if list.len() < 10 {
+            list.push(message);
+        }
+    }
+
+    /// One setup request, checked as a run checks it; a 429 is waited out (as Retry-After
+    /// says, at most 5 s) and sent again, up to 5 times.
+    async fn setup_step(&self, step: &crate::scenario::Step, vars: &mut Vars) -> Result<(), String> {
+        let request = step.request.as_ref().ok_or("not a request")?;
+        for _ in 0..6 {
+            let built = self.ctx.build(request, vars, &[], None)?;
+            let expect = expectation(built.operation, step.expect.as_ref(), step.expect_error.as_ref(), vars);
+            let got = self.ctx.http.send(&built.outgoing).await.map_err(|e| e.to_string())?;
+            if got.status == 429 {
+                let wait = retry_after(&got).unwrap_or(1).min(5);
+                if self.is_stopped() {
+                    return Err("rate limited, and the load ended".into());
+                }
+                self.sleep(Duration::from_secs(wait)).await;
+                continue;
+            }
+            let checked = check_response(self.ctx.schemas, self.ctx.strict, &expect, &got);
+            let mut checks = checked.checks;
+            checks.extend(assertions(step.expect.as_ref(), &got, checked.body.as_ref(), vars));
+            // Setup is there to get ids: a wrong status stops it, while a body that breaks
+            // its contract is noted and the load goes on (the load steps measure the contract).
+            if let Some(bad) = checks
+                .iter()
+                .find(|c| c.outcome == CheckOutcome::Fail && (c.check == "status" || c.check == "no-5xx"))
+            {
+                return Err(format!("[{}] {}", bad.check, bad.message));
+            }
+            if let Some(bad) = checks.iter().find(|c| c.outcome == CheckOutcome::Fail) {
+                self.note_setup(format!(
+                    "{} (contract, the load went on): [{}] {}",
+                    step.name, bad.check, bad.message
+                ));
+            }
+            for (name, source) in &step.capture {
+                let value = capture_value(source, &got, checked.body.as_ref())
+                    .ok_or_else(|| format!("[capture] {name}: nothing at {source}"))?;
+                vars.insert(name.clone(), value);
+            }
+            return Ok(());
+        }
+        Err("still rate limited after 5 retries".into())
+    }
+
+    /// Picks a weighted step for `lane` and renders it; `None` when the lane has none.
+    fn next_request(&self, lane: &Lane) -> Result<Option<(usize, Outgoing)>, (usize, String)> {
+        let mut v = lane.vars.lock().expect("lane poisoned");
+        let Some(&(total, _)) = v.table.last() else {
+            return Ok(None);
+        };
+        // xorshift64*: cheap, and each lane has its own sequence.
+        let mut x = v.rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        v.rng = x;
+        let pick = x.wrapping_mul(0x2545_F491_4F6C_DD1D) % total;
+        let index = v
+            .table
+            .iter()
+            .find(|(upto, _)| pick < *upto)
+            .map(|(_, i)| *i)
+            .unwrap_or(0);
+        let step = &self.workload.steps[index];
+        v.iteration += 1;
+        let version = v.version;
+        if !step.uses_iteration
+            && let Some((cached_version, out)) = &v.cache[index]
+            && *cached_version == version
+        {
+            return Ok(Some((index, out.clone())));
+        }
+        let iteration = v.iteration;
+        let vars = &mut v.per_scenario[step.scenario];
+        if step.uses_iteration {
+            vars.insert("i".into(), iteration.into());
+        }
+        let built = self
+            .ctx
+            .build(&step.request, vars, &[], None)
+            .map_err(|e| (step.op, e))?;
+        if !step.uses_iteration {
+            v.cache[index] = Some((version, built.outgoing.clone()));
+        }
+        Ok(Some((index, built.outgoing)))
+    }
+
+    /// Sends one weighted step for `lane` and records it. `intended`: the open model's
+    /// planned send time, from which latency is measured. Returns the wait a 429 asked
+    /// for, when there was one; `Err(())` when the lane has nothing to send.
+    pub async fn exchange(&self, lane: &Lane, intended: Option<Instant>, pooled: bool) -> Result<Option<u64>, ()> {
+        let (index, out) = match self.next_request(lane) {
+            Ok(Some(pair)) => pair,
+            Ok(None) => return Err(()),
+            Err((op, message)) => {
+                let outcome = Outcome {
+                    error: Some("template".into()),
+                    contract: vec![("template".into(), message)],
+                    ..Outcome::default()
+                };
+                self.record(lane, op, &outcome);
+                return Ok(None);
+            }
+        };
+        let step = &self.workload.steps[index];
+        let start = intended.unwrap_or_else(Instant::now);
+        let result = match (&self.lean, pooled) {
+            (Some(target), false) => {
+                let mut conn = lane.conn.lock().await;
+                conn.send(target, &out, self.timeout, self.max_body).await
+            }
+            _ => self.ctx.http.send(&out).await,
+        };
+        let latency_us = start.elapsed().as_micros().min(u128::from(u64::MAX)) as u64;
+        let (mut outcome, body, wait) =
+            self.judge(&step.expectation, step.expect.as_ref(), &result, lane, step.scenario);
+        outcome.latency_us = latency_us;
+        if outcome.rate_limited {
+            let _ = self.limited_request.set(out);
+        }
+        if outcome.success
+            && !step.capture.is_empty()
+            && let Ok(got) = &result
+        {
+            let mut v = lane.vars.lock().expect("lane poisoned");
+            let vars = &mut v.per_scenario[step.scenario];
+            for (name, source) in &step.capture {
+                if let Some(value) = capture_value(source, got, body.as_ref()) {
+                    vars.insert(name.clone(), value);
+                }
+            }
+            v.version += 1;
+        }
+        self.record(lane, step.op, &outcome);
+        Ok(wait)
+    }
+
+    fn judge(
+        &self,
+        expected: &Expectation,
+        written: Option<&crate::scenario::Expect>,
+        result: &Result<Received, TransportError>,
+        lane: &Lane,
+        scenario: usize,
+    ) -> (Outcome, Option<Value>, Option<u64>) {
+        let got = match result {
+            Err(e) => {
+                let kind = match e {
+                    TransportError::Timeout(_) => "timeout",
+                    TransportError::Connect(_) => "connect",
+                    TransportError::BodyTooLarge(_) => "body-too-large",
+                    TransportError::Broken(_) => "broken",
+                    TransportError::Invalid(_) => "invalid-request",
+                };
+                let outcome = Outcome {
+                    error: Some(format!("transport:{kind}")),
+                    ..Outcome::default()
+                };
+                return (outcome, None, None);
+            }
+            Ok(got) => got,
+        };
+        let limited = got.status == 429;
+        let rate_limited_expectation;
+        let expect = if limited {
+            rate_limited_expectation = Expectation {
+                status: 429,
+                error_type: Some("RateLimited".into()),
+                ..Expectation::default()
+            };
+            &rate_limited_expectation
+        } else {
+            expected
+        };
+        let checked = check_response(self.ctx.schemas, self.ctx.strict, expect, got);
+        let mut status_ok = got.status == expected.status;
+        let mut contract: Vec<(String, String)> = Vec::new();
+        for c in &checked.checks {
+            if c.outcome == CheckOutcome::Fail {
+                if c.check == "status" || c.check == "no-5xx" {
+                    status_ok = false;
+                } else {
+                    contract.push((c.check.clone(), c.message.clone()));
+                }
+            }
+        }
+        let mut wait = None;
+        if limited {
+            match retry_after(got) {
+                Some(s) => {
+                    self.with_retry_after.fetch_add(1, Ordering::Relaxed);
+                    wait = Some(s);
+                }
+                None => {
+                    self.without_retry_after.fetch_add(1, Ordering::Relaxed);
+                    contract.push(("retry-after".into(), "429 without a Retry-After header".into()));
+                }
+            }
+        } else if status_ok && written.is_some_and(|w| !w.assert.is_empty()) {
+            let v = lane.vars.lock().expect("lane poisoned");
+            for c in assertions(written, got, checked.body.as_ref(), &v.per_scenario[scenario]) {
+                if c.outcome == CheckOutcome::Fail {
+                    contract.push((c.check, c.message));
+                }
+            }
+        }
+        let success = status_ok && contract.is_empty() && !limited;
+        let error = if success {
+            None
+        } else if got.status >= 400 {
+            Some(
+                checked
+                    .body
+                    .as_ref()
+                    .and_then(|b| b.get("type"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("status:{}", got.status)),
+            )
+        } else if !contract.is_empty() {
+            Some("contract".into())
+        } else {
+            Some(format!("status:{}", got.status))
+        };
+        let outcome = Outcome {
+            status: Some(got.status),
+            success,
+            rate_limited: limited,
+            error,
+            contract,
+            latency_us: 0,
+        };
+        (outcome, checked.body, wait)
+    }
+
+    /// Records an outcome that did not come from an exchange (the open model's overflow).
+    pub fn record_outcome(&self, lane: usize, op: usize, outcome: &Outcome) {
+        self.record(&self.lanes[lane], op, outcome);
+    }
+
+    fn record(&self, lane: &Lane, op: usize, outcome: &Outcome) {
+        let second = self.second(Instant::now());
+        lane.recorder
+            .lock()
+            .expect("recorder poisoned")
+            .record(op, second, outcome, &self.series);
+        self.live.requests.fetch_add(1, Ordering::Relaxed);
+        if !outcome.success {
+            self.live.failures.fetch_add(1, Ordering::Relaxed);
+        }
+        if outcome.rate_limited {
+            self.live.rate_limited.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Hands every lane's last second to the series.
+    pub fn flush(&self) {
+        for lane in &self.lanes {
+            lane.recorder.lock().expect("recorder poisoned").flush(&self.series);
+        }
+    }
+}
+
+/// `Retry-After` in whole seconds (the delay form; an HTTP date counts as absent).
+pub fn retry_after(got: &Received) -> Option<u64> {
+    got.header("retry-after")?.trim().parse().ok()
+}

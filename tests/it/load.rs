@@ -1,0 +1,308 @@
+//! Tiny load runs against the embedded server (a few users, a request bound or a second or
+//! two): the counts add up, the report validates against its schema, the rate-limit
+//! analysis sees 429s and the faults that break them, thresholds decide the exit code, and
+//! segments merge exactly. Counts and structure only: no latency is asserted.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use bpharness::cli::{Cli, Command as Sub};
+use bpharness::load::{LoadReport, decode_histogram, merge, run_load};
+use clap::Parser;
+use serde_json::Value;
+
+/// Goose's killswitch is one per process: one goose run at a time in this binary.
+static GOOSE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+const SCHEMA: &str = include_str!("../../schemas/load-report.schema.json");
+
+async fn load(args: &[&str]) -> LoadReport {
+    let _one_at_a_time = GOOSE.lock().await;
+    let mut argv = vec!["bpharness", "load"];
+    argv.extend_from_slice(args);
+    let Sub::Load(args) = Cli::parse_from(argv).command else {
+        unreachable!("a load command line")
+    };
+    let plan = args.plan().map_err(|(_, m)| m).expect("a valid plan");
+    run_load(&plan, None).await.expect("the load runs")
+}
+
+fn schema_errors(report: &LoadReport) -> Vec<String> {
+    let schema: Value = serde_json::from_str(SCHEMA).unwrap();
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let mut out = Vec::new();
+    bpharness::load::write_json(&mut out, report).unwrap();
+    let value: Value = serde_json::from_slice(&out).unwrap();
+    validator
+        .iter_errors(&value)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}
+
+fn assert_counts_add_up(r: &LoadReport) {
+    for op in r.operations.iter().chain([&r.overall]) {
+        assert_eq!(op.successes + op.failures, op.requests, "{}", op.operation);
+        assert!(
+            op.rate_limited <= op.failures && op.contract_failures <= op.failures,
+            "{}",
+            op.operation
+        );
+        let by_status: u64 = op.statuses.values().sum();
+        assert!(by_status <= op.failures, "{}", op.operation);
+        if let Some(l) = &op.latency {
+            assert_eq!(l.count, op.requests, "{}", op.operation);
+            assert_eq!(decode_histogram(&l.histogram).unwrap().len(), op.requests);
+        }
+    }
+    let sum = |f: fn(&bpharness::load::OpReport) -> u64| r.operations.iter().map(f).sum::<u64>();
+    assert_eq!(sum(|o| o.requests), r.overall.requests);
+    assert_eq!(sum(|o| o.successes), r.overall.successes);
+    assert_eq!(sum(|o| o.failures), r.overall.failures);
+    assert_eq!(sum(|o| o.contract_failures), r.overall.contract_failures);
+    assert_eq!(r.series.iter().map(|s| s.requests).sum::<u64>(), r.overall.requests);
+    assert_eq!(
+        r.series.iter().map(|s| s.rate_limited).sum::<u64>(),
+        r.overall.rate_limited
+    );
+}
+
+#[tokio::test]
+async fn closed_model_counts_add_up_and_the_report_validates() {
+    let r = load(&["--users", "3", "--requests", "300", "--duration", "20s"]).await;
+    assert_eq!(r.model.kind, "closed");
+    assert_eq!(r.overall.requests, 300, "{:#?}", r.overall);
+    assert_eq!(r.ended_by, "requests");
+    assert_counts_add_up(&r);
+    assert_eq!(r.setup.failed, 0, "{:?}", r.setup.errors);
+    assert_eq!(r.overall.contract_failures, 0, "{:#?}", r.operations);
+    assert!(r.operations.len() >= 3, "the default mix: {:?}", r.operations);
+    assert_eq!(schema_errors(&r), Vec::<String>::new());
+    let mut html = Vec::new();
+    bpharness::load::write_html(&mut html, &r).unwrap();
+    let html = String::from_utf8(html).unwrap();
+    assert!(html.contains("<svg") && !html.contains("http://") && !html.contains("https://"));
+}
+
+#[tokio::test]
+async fn open_model_counts_add_up() {
+    let r = load(&["--rate", "100/s", "--duration", "1s"]).await;
+    assert_eq!(r.model.kind, "open");
+    assert!(r.overall.requests > 0);
+    assert_counts_add_up(&r);
+    assert_eq!(r.overall.failures, 0, "{:#?}", r.overall);
+    assert_eq!(schema_errors(&r), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_rate_limited_run_reports_429s_with_an_honest_retry_after() {
+    let r = load(&[
+        "--profile",
+        "scenarios/load/rate-limit-probe.yaml",
+        "--rate",
+        "300/s",
+        "--ramp",
+        "0s",
+        "--duration",
+        "1s",
+        "--server-rate-limit",
+        "50/s,burst=10",
+    ])
+    .await;
+    assert_counts_add_up(&r);
+    let rl = &r.rate_limit;
+    assert!(rl.responses_429 > 0, "{rl:#?}");
+    assert_eq!(rl.responses_429, rl.with_retry_after);
+    assert_eq!(rl.all_have_retry_after, Some(true));
+    assert!(rl.onset_second.is_some() && rl.share > 0.0);
+    let honesty = rl.honesty.as_ref().expect("the honesty probe ran");
+    assert!(honesty.honest, "{honesty:?}");
+    assert!(rl.recovery.as_ref().is_some_and(|rec| rec.tail_requests > 0));
+    assert!(rl.flags.is_empty(), "{:?}", rl.flags);
+    assert_eq!(r.overall.contract_failures, 0, "{:#?}", r.overall.contract);
+    assert_eq!(schema_errors(&r), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn the_rate_limit_no_retry_after_fault_is_flagged() {
+    let r = load(&[
+        "--profile",
+        "scenarios/load/rate-limit-probe.yaml",
+        "--rate",
+        "300/s",
+        "--ramp",
+        "0s",
+        "--duration",
+        "1s",
+        "--server-rate-limit",
+        "50/s,burst=10",
+        "--fault",
+        "rate-limit-no-retry-after",
+    ])
+    .await;
+    let rl = &r.rate_limit;
+    assert!(rl.without_retry_after > 0, "{rl:#?}");
+    assert_eq!(rl.all_have_retry_after, Some(false));
+    assert!(rl.flags.iter().any(|f| f.contains("no Retry-After")), "{:?}", rl.flags);
+    assert!(rl.honesty.as_ref().is_some_and(|h| !h.honest));
+    assert!(r.overall.contract.contains_key("retry-after"));
+    assert_eq!(r.outcome, "failed", "contract_failures=0 is breached");
+}
+
+#[tokio::test]
+async fn a_fault_that_breaks_the_schema_shows_as_contract_failures() {
+    let r = load(&[
+        "--profile",
+        "scenarios/load/get-user.yaml",
+        "--users",
+        "2",
+        "--requests",
+        "50",
+        "--fault",
+        "user-missing-created-at",
+    ])
+    .await;
+    assert_counts_add_up(&r);
+    let get_user = r
+        .operations
+        .iter()
+        .find(|o| o.operation == "getUser")
+        .expect("getUser ran");
+    assert_eq!(get_user.contract_failures, get_user.requests);
+    assert!(get_user.contract.contains_key("schema"), "{:#?}", get_user.contract);
+    assert_eq!(get_user.errors.get("contract"), Some(&get_user.requests));
+    assert_eq!(r.outcome, "failed");
+}
+
+#[tokio::test]
+async fn segments_merge_exactly() {
+    let args = [
+        "--profile",
+        "scenarios/load/get-user.yaml",
+        "--users",
+        "3",
+        "--requests",
+        "101",
+    ];
+    let whole = load(&args).await;
+    let mut parts = Vec::new();
+    for segment in ["0/2", "1/2"] {
+        let mut a = args.to_vec();
+        a.extend(["--segment", segment]);
+        parts.push(load(&a).await);
+    }
+    assert_eq!(parts[0].model.users, Some(2));
+    assert_eq!(parts[1].model.users, Some(1));
+    assert_eq!(parts[0].overall.requests + parts[1].overall.requests, 101);
+    let merged = merge(&parts).unwrap();
+    assert_eq!(merged.overall.requests, whole.overall.requests);
+    assert_eq!(merged.model.users, whole.model.users);
+    assert_eq!(merged.segments.len(), 2);
+    let count = |r: &LoadReport| {
+        decode_histogram(&r.overall.latency.as_ref().unwrap().histogram)
+            .unwrap()
+            .len()
+    };
+    assert_eq!(count(&merged), count(&parts[0]) + count(&parts[1]));
+    assert_eq!(count(&merged), merged.overall.requests);
+    let series: u64 = merged.series.iter().map(|s| s.requests).sum();
+    assert_eq!(series, 101);
+    for s in &merged.series {
+        assert_eq!(decode_histogram(&s.histogram).unwrap().len(), s.requests);
+    }
+    assert_counts_add_up(&merged);
+    assert_eq!(schema_errors(&merged), Vec::<String>::new());
+}
+
+fn bpharness(args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_bpharness"));
+    cmd.args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1");
+    for var in ["BP_API_URL", "BP_TOKEN", "BP_BOT_ID", "BP_WORKSPACE_ID"] {
+        cmd.env_remove(var);
+    }
+    cmd.output().expect("the binary runs")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("bpharness-load-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn thresholds_decide_the_exit_code() {
+    let base = [
+        "load",
+        "--profile",
+        "scenarios/load/get-user.yaml",
+        "--users",
+        "1",
+        "--requests",
+        "20",
+    ];
+    let dir = temp_dir("held");
+    let mut args = base.to_vec();
+    args.extend(["--threshold", "requests=20", "--report-dir", dir.to_str().unwrap()]);
+    let out = bpharness(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(dir.join("load.json").is_file() && dir.join("load.html").is_file());
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let dir = temp_dir("breached");
+    let mut args = base.to_vec();
+    args.extend(["--threshold", "requests>20", "--report-dir", dir.to_str().unwrap()]);
+    let out = bpharness(&args);
+    assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("breached"));
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let out = bpharness(&["load", "--threshold", "p99<250"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs a unit"));
+    let out = bpharness(&["load", "--threshold", "nosuchOp:p99<1ms", "--requests", "1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn report_merge_writes_the_combined_report() {
+    let dirs: Vec<PathBuf> = ["seg0", "seg1", "merged"].iter().map(|n| temp_dir(n)).collect();
+    for (i, dir) in dirs[..2].iter().enumerate() {
+        let segment = format!("{i}/2");
+        let out = bpharness(&[
+            "load",
+            "--profile",
+            "scenarios/load/get-user.yaml",
+            "--users",
+            "2",
+            "--requests",
+            "30",
+            "--segment",
+            &segment,
+            "--report-dir",
+            dir.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let a = dirs[0].join("load.json");
+    let b = dirs[1].join("load.json");
+    let out = bpharness(&[
+        "report",
+        "merge",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+        "--out",
+        dirs[2].to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let merged: LoadReport = serde_json::from_slice(&std::fs::read(dirs[2].join("load.json")).unwrap()).unwrap();
+    assert_eq!(merged.overall.requests, 30);
+    assert_eq!(merged.segments.len(), 2);
+    for dir in dirs {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
