@@ -19,6 +19,11 @@ pub struct ServerConfig {
     pub default_schedule_delay: Duration,
     /// Contract violations switched on (`--fault`); empty for a faithful server.
     pub faults: BTreeSet<Fault>,
+    /// How long a client may take to send a request head; a slower one is disconnected,
+    /// so it cannot hold a connection forever.
+    pub header_read_timeout: Duration,
+    /// Requests handled at once; one more is answered 429 `RateLimited` with `Retry-After`.
+    pub max_in_flight: usize,
 }
 
 impl Default for ServerConfig {
@@ -29,6 +34,8 @@ impl Default for ServerConfig {
             page_size: 20,
             default_schedule_delay: Duration::from_millis(0),
             faults: BTreeSet::new(),
+            header_read_timeout: Duration::from_secs(10),
+            max_in_flight: 1024,
         }
     }
 }
