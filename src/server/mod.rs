@@ -8,6 +8,7 @@ mod config;
 mod error;
 pub mod fault;
 mod ids;
+mod limit;
 mod paging;
 mod query;
 mod routes;

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use rand::Rng;
+use tokio::sync::Semaphore;
 
 use super::config::ServerConfig;
 use super::fault::{self, Fault};
@@ -31,6 +32,8 @@ struct Inner {
     store: Store,
     pager: Pager,
     seeds: Seeds,
+    /// One permit per request being handled (`ServerConfig::max_in_flight`).
+    in_flight: Arc<Semaphore>,
 }
 
 /// Cheap to clone: one `Arc`.
@@ -65,7 +68,9 @@ impl AppState {
         let key: [u8; 32] = rand::rng().random();
         let page_size = fault::page_size(&config.faults, config.page_size);
         let pager = Pager::new(key, page_size, fault::loose_page_tokens(&config.faults));
+        let in_flight = Arc::new(Semaphore::new(config.max_in_flight.clamp(1, Semaphore::MAX_PERMITS)));
         AppState(Arc::new(Inner {
+            in_flight,
             config,
             store,
             pager,
@@ -87,6 +92,10 @@ impl AppState {
 
     pub fn seeds(&self) -> &Seeds {
         &self.0.seeds
+    }
+
+    pub fn in_flight(&self) -> &Arc<Semaphore> {
+        &self.0.in_flight
     }
 
     pub fn faults(&self) -> &BTreeSet<Fault> {

@@ -6,6 +6,8 @@ mod cli;
 mod util;
 // The reference server's runtime API: operations, errors, paging, isolation, concurrency.
 mod server_runtime;
+// What one client can hold of the server: header read timeout, in-flight bound.
+mod server_limits;
 // The namespace rule, generated from the catalogue: no caller sees or touches another bot's data.
 mod isolation;
 // A deliberately misbehaving server on raw TCP.

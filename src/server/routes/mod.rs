@@ -1,5 +1,5 @@
-//! The router: every runtime route of the API, the 404 and 405 answers, and the auth layer
-//! in front of all of them.
+//! The router: every runtime route of the API, the 404 and 405 answers, and in front of all
+//! of them the auth layer and the bound on requests in flight.
 
 mod actions;
 mod conversations;
@@ -20,6 +20,7 @@ use crate::api::ErrorType;
 
 use super::auth::require_token;
 use super::error::ApiError;
+use super::limit::bound_in_flight;
 use super::state::AppState;
 
 pub use self::actions::BUILT_IN_ACTIONS;
@@ -79,6 +80,8 @@ pub fn router(state: AppState) -> Router {
         // API's own error shape; axum's default limit would answer in plain text.
         .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn_with_state(state.clone(), require_token))
+        // Outermost: a flood is refused before any work, authentication included.
+        .layer(middleware::from_fn_with_state(state.clone(), bound_in_flight))
         .with_state(state)
 }
 
