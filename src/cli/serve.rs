@@ -39,6 +39,12 @@ pub struct ServeArgs {
     /// request was sent to.
     #[arg(long)]
     pub public_origin: Option<String>,
+    /// Seconds a client may take to send a request head before it is disconnected.
+    #[arg(long, default_value_t = ServerConfig::default().header_read_timeout.as_secs_f64())]
+    pub header_read_timeout: f64,
+    /// Requests handled at once; more are answered 429 RateLimited with Retry-After.
+    #[arg(long, default_value_t = u32::try_from(ServerConfig::default().max_in_flight).unwrap_or(u32::MAX), value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_in_flight: u32,
     /// Switch on a contract violation (repeatable); see --list-faults.
     #[arg(long = "fault")]
     pub faults: Vec<Fault>,
@@ -80,6 +86,8 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         },
         faults: args.faults.iter().copied().collect(),
         rate_limit: args.rate_limit,
+        header_read_timeout: std::time::Duration::from_secs_f64(args.header_read_timeout.clamp(0.001, 3600.0)),
+        max_in_flight: args.max_in_flight as usize,
         ..ServerConfig::default()
     };
     let handle = match spawn(config, args.listen).await {

@@ -341,6 +341,7 @@ fn parse_yaml(source: &SourceFile) -> Result<Scenario, ScenarioError> {
             usize::try_from(loc.span().len()).unwrap_or(0),
         )
     });
+    let (line, col) = source.line_col_of_yaml(line, col);
     let at = |kind, len, message: String| ScenarioError::at_line_col(kind, source, line, col, len, message);
     let structure = ScenarioErrorKind::Structure;
     Err(match inner {

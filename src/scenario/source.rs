@@ -121,6 +121,41 @@ impl SourceFile {
         Some(start + within)
     }
 
+    /// Our line and column of a position given as YAML counts lines: YAML ends a line at a
+    /// lone `\r` as well as at `\n` (and `\r\n`), while these lines end at `\n` only, as
+    /// JSON's and editors' do. The same position unless the text holds a lone `\r`.
+    #[must_use]
+    pub fn line_col_of_yaml(&self, line: usize, col: usize) -> (usize, usize) {
+        let bytes = self.text.as_bytes();
+        let lone_cr = bytes
+            .iter()
+            .enumerate()
+            .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+        if !lone_cr {
+            return (line, col);
+        }
+        let is_break = |c: char| c == '\r' || c == '\n';
+        let mut start = 0;
+        for _ in 1..line {
+            let Some(at) = self.text[start..].find(is_break) else {
+                return self.line_col(self.text.len());
+            };
+            let at = start + at;
+            start = if self.text[at..].starts_with("\r\n") {
+                at + 2
+            } else {
+                at + 1
+            };
+        }
+        let rest = &self.text[start..];
+        let end = rest.find(is_break).unwrap_or(rest.len());
+        let within = rest[..end]
+            .char_indices()
+            .nth(col.saturating_sub(1))
+            .map_or(end, |(i, _)| i);
+        self.line_col(start + within)
+    }
+
     /// Byte range of a 1-based line, without its line break.
     fn line_range(&self, line: usize) -> Option<Range<usize>> {
         if line == 0 {
@@ -202,6 +237,21 @@ mod tests {
         assert_eq!(file.line_text(2), Some("steps:"));
         assert_eq!(file.line_text(4), Some(""));
         assert_eq!(file.line_text(5), None);
+    }
+
+    #[rstest]
+    #[case("a: 1\n", 1, 3, (1, 3))]
+    #[case("a\rb: c\r\nd", 2, 2, (1, 4))]
+    #[case("a\rb: c\r\nd", 3, 1, (2, 1))]
+    #[case("\r!", 2, 2, (1, 3))]
+    #[case("\r!", 9, 1, (1, 3))]
+    fn yaml_positions_with_lone_carriage_returns(
+        #[case] text: &str,
+        #[case] line: usize,
+        #[case] col: usize,
+        #[case] expected: (usize, usize),
+    ) {
+        assert_eq!(SourceFile::new("a.yaml", text).line_col_of_yaml(line, col), expected);
     }
 
     #[rstest]

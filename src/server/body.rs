@@ -94,11 +94,20 @@ pub fn validate_request(schemas: &SchemaSet, operation: &str, value: &Value) -> 
         .map(|v| {
             let field = v.instance_path.trim_start_matches('/').replace('/', ".");
             if field.is_empty() {
-                format!("body: {}", v.message)
+                format!("body: {}", short(&v.message))
             } else {
-                format!("body.{field}: {}", v.message)
+                format!("body.{field}: {}", short(&v.message))
             }
         })
         .collect();
     Err(ApiError::invalid_payload(detail.join("; ")))
+}
+
+/// The validator quotes the offending value: an error message stays short whatever was sent.
+fn short(message: &str) -> String {
+    if message.chars().count() > 300 {
+        format!("{}…", message.chars().take(300).collect::<String>())
+    } else {
+        message.to_string()
+    }
 }

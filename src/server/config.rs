@@ -27,6 +27,11 @@ pub struct ServerConfig {
     pub faults: BTreeSet<Fault>,
     /// A token bucket per bearer token (`--rate-limit`); `None`: no limit.
     pub rate_limit: Option<RateLimit>,
+    /// How long a client may take to send a request head; a slower one is disconnected,
+    /// so it cannot hold a connection forever.
+    pub header_read_timeout: Duration,
+    /// Requests handled at once; one more is answered 429 `RateLimited` with `Retry-After`.
+    pub max_in_flight: usize,
 }
 
 impl Default for ServerConfig {
@@ -40,6 +45,8 @@ impl Default for ServerConfig {
             files: FilesConfig::default(),
             faults: BTreeSet::new(),
             rate_limit: None,
+            header_read_timeout: Duration::from_secs(10),
+            max_in_flight: 1024,
         }
     }
 }

@@ -10,6 +10,7 @@ mod error;
 pub mod fault;
 mod files;
 mod ids;
+mod limit;
 mod paging;
 mod query;
 mod ratelimit;

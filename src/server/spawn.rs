@@ -1,7 +1,19 @@
 //! Starting a server on a socket, in process.
+//!
+//! Connections are served by hyper's HTTP/1 builder rather than `axum::serve`, which sets no
+//! timer: with one, a client that sends its request head too slowly (or half of it, then
+//! nothing) is disconnected after `ServerConfig::header_read_timeout` instead of holding a
+//! connection and a task forever. Shutdown is graceful: no new connection is taken, idle
+//! ones are closed, requests under way are answered.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
+use axum::Router;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -60,16 +72,11 @@ impl Drop for ServerHandle {
 pub async fn spawn(config: ServerConfig, addr: SocketAddr) -> std::io::Result<ServerHandle> {
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
+    let header_read_timeout = config.header_read_timeout;
     let state = AppState::new(config);
     let app = super::fault::wrap(router(state.clone()), state.clone());
     let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await
-    });
+    let task = tokio::spawn(serve(listener, app, header_read_timeout, rx));
     Ok(ServerHandle {
         addr,
         url: format!("http://{addr}"),
@@ -77,6 +84,45 @@ pub async fn spawn(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Se
         shutdown: Some(tx),
         task: Some(task),
     })
+}
+
+/// Accepts connections until `shutdown`, then waits for the ones open to finish.
+async fn serve(
+    listener: TcpListener,
+    app: Router,
+    header_read_timeout: Duration,
+    mut shutdown: oneshot::Receiver<()>,
+) -> std::io::Result<()> {
+    let graceful = GracefulShutdown::new();
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // A failure of one connection (reset before accept, no file descriptor
+                // left): the listener itself is fine; pause so a full fd table is not spun on.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let connection = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client that vanishes or is timed out ends its connection with an error;
+            // there is nobody to tell.
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// A server on an ephemeral loopback port: what tests and a run without `--target` use.

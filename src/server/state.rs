@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
+use tokio::sync::Semaphore;
 
 use super::bots::BotRecord;
 use super::config::ServerConfig;
@@ -36,6 +37,8 @@ struct Inner {
     signer: Signer,
     files: FileRules,
     seeds: Seeds,
+    /// One permit per request being handled (`ServerConfig::max_in_flight`).
+    in_flight: Arc<Semaphore>,
     /// How long a bot deployment takes; `None`: forever (the `bot-stuck-deploying` fault).
     deploy_delay: Option<Duration>,
 }
@@ -80,7 +83,9 @@ impl AppState {
         let deploy_delay = fault::deploy_delay(&config.faults, config.deploy_delay);
         let signer = Signer::new(rand::rng().random());
         let files = fault::file_rules(&config.faults, FileRules::from(&config.files));
+        let in_flight = Arc::new(Semaphore::new(config.max_in_flight.clamp(1, Semaphore::MAX_PERMITS)));
         AppState(Arc::new(Inner {
+            in_flight,
             config,
             store,
             pager,
@@ -121,6 +126,10 @@ impl AppState {
     pub fn deploy_due(&self, now: Timestamp) -> Option<Timestamp> {
         let delay = chrono::Duration::from_std(self.0.deploy_delay?).unwrap_or_default();
         Some(Timestamp(now.0 + delay))
+    }
+
+    pub fn in_flight(&self) -> &Arc<Semaphore> {
+        &self.0.in_flight
     }
 
     pub fn faults(&self) -> &BTreeSet<Fault> {

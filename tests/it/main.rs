@@ -10,6 +10,10 @@ mod server_runtime;
 mod server_tables;
 // The reference server's bot admin API: operations, errors, isolation, status, activity.
 mod server_bots;
+// What one client can hold of the server: header read timeout, in-flight bound.
+mod server_limits;
+// The namespace rule, generated from the catalogue: no caller sees or touches another bot's data.
+mod isolation;
 // A deliberately misbehaving server on raw TCP.
 mod double;
 // Each check fails, with its reason, on a response that breaks it.

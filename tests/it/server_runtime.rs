@@ -661,3 +661,22 @@ async fn concurrent_patches_on_distinct_keys_lose_no_key() {
     let r = api.get(&path).await;
     assert_eq!(r.body["state"]["payload"].as_object().unwrap().len(), 200);
 }
+
+/// Found by tests/fuzz_server.rs: a delay past the last representable date panicked the
+/// handler.
+#[tokio::test]
+async fn a_schedule_past_the_end_of_time_is_invalid() {
+    let api = Api::start().await;
+    let r = api
+        .post(
+            "/v1/chat/events",
+            json!({ "type": "custom", "payload": {}, "schedule": { "delay": 1e300 } }),
+        )
+        .await;
+    assert_error(&r, 400, "InvalidPayload");
+    assert!(
+        r.body["message"].as_str().unwrap().contains("schedule.delay"),
+        "{:#}",
+        r.body
+    );
+}

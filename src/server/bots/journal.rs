@@ -29,8 +29,9 @@ use super::activity::{Datum, Failure, LogLine};
 
 /// Request bodies read for the names they carry; larger ones pass through unread.
 const READ_BODY_LIMIT: u64 = 1024 * 1024;
-/// Error bodies read for their type and message.
-const READ_ERROR_LIMIT: usize = 64 * 1024;
+/// Error bodies read for their type and message: the server's own and short, read whole
+/// (a cut read would lose them).
+const READ_ERROR_LIMIT: usize = usize::MAX;
 
 /// The user, conversation and workflow a request names.
 #[derive(Debug, Default, PartialEq)]

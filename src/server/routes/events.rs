@@ -51,7 +51,12 @@ pub async fn create(State(state): State<AppState>, BotCtx(bot): BotCtx, body: Ra
             ApiError::invalid_payload(format!("body.schedule.dateTime: {at:?} is not an ISO 8601 date"))
         })?),
         Some(Schedule { delay: Some(ms), .. }) => {
-            Some(Timestamp(now.0 + chrono::Duration::milliseconds(ms.max(0.0) as i64)))
+            // A float cast saturates; the sum can still pass the last representable date.
+            let delay = chrono::Duration::try_milliseconds(ms.max(0.0) as i64);
+            let due = delay.and_then(|delay| now.0.checked_add_signed(delay)).ok_or_else(|| {
+                ApiError::invalid_payload(format!("body.schedule.delay: {ms} ms is too far in the future"))
+            })?;
+            Some(Timestamp(due))
         }
         Some(_) => Some(Timestamp(
             now.0 + chrono::Duration::from_std(state.config().default_schedule_delay).unwrap_or_default(),

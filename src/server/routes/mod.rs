@@ -1,7 +1,8 @@
 //! The router: every runtime, tables, files and bot admin route of the API, the 404 and 405
 //! answers, the auth layer in front of all of them and the journal layer around the
 //! bot-scoped ones; beside it, outside that layer, the file content URLs (`/_storage/…`),
-//! which their signature guards instead of a token.
+//! which their signature guards instead of a token. In front of everything, the bound on
+//! requests in flight.
 
 mod actions;
 mod bot_activity;
@@ -29,6 +30,7 @@ use crate::api::ErrorType;
 use super::auth::require_token;
 use super::bots::journal;
 use super::error::ApiError;
+use super::limit::bound_in_flight;
 use super::ratelimit::{Limiter, limit};
 use super::state::AppState;
 
@@ -150,6 +152,8 @@ pub fn router(state: AppState) -> Router {
     }
     app.layer(middleware::from_fn_with_state(state.clone(), require_token))
         .merge(storage.layer(DefaultBodyLimit::disable()))
+        // Outermost: a flood is refused before any work, authentication included.
+        .layer(middleware::from_fn_with_state(state.clone(), bound_in_flight))
         .with_state(state)
 }
 
