@@ -51,6 +51,8 @@ pub enum TransportError {
     Broken(String),
     #[error("invalid request: {0}")]
     Invalid(String),
+    #[error("interrupted: the request was abandoned before its answer")]
+    Interrupted,
 }
 
 /// The HTTP client of a run.
