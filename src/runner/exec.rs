@@ -19,6 +19,9 @@ use super::redact::Redactor;
 /// Kept of a response body in reports; longer bodies are cut (and marked so).
 const REPORT_BODY_LIMIT: usize = 64 * 1024;
 
+/// How often a request under way looks whether the run was interrupted.
+const CANCEL_POLL: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// Shared by all scenarios of a run.
 pub struct Ctx {
     pub http: Http,
@@ -51,6 +54,15 @@ pub struct Sent {
 impl Ctx {
     pub fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Relaxed)
+    }
+
+    /// Resolves once the run is cancelled. The flag is a plain atomic, set from a signal
+    /// task and by `--fail-fast`, so it is looked at every few milliseconds.
+    async fn until_cancelled(&self) {
+        let mut tick = tokio::time::interval(CANCEL_POLL);
+        while !self.is_cancelled() {
+            tick.tick().await;
+        }
     }
 
     /// Renders `req` with `vars` into a request; `extra_query` is appended (page tokens).
@@ -168,9 +180,20 @@ impl Ctx {
     }
 
     /// Sends a built request and counts it in the coverage table.
+    ///
+    /// An interrupt abandons a request under way, so a run that waits on a slow server
+    /// still ends at once; a request sent after the interrupt (clean-up) is bounded by the
+    /// timeout alone.
     pub async fn send(&self, built: Built) -> Sent {
         let started = chrono::Utc::now();
-        let result = self.http.send(&built.outgoing).await;
+        let result = if self.is_cancelled() {
+            self.http.send(&built.outgoing).await
+        } else {
+            tokio::select! {
+                result = self.http.send(&built.outgoing) => result,
+                () = self.until_cancelled() => Err(TransportError::Interrupted),
+            }
+        };
         if let Some(sink) = &self.capture {
             sink.push(captured(started, &built.outgoing, &result));
         }

@@ -1,7 +1,9 @@
 //! Sending one request and reading its answer, with every way a server can misbehave
 //! turned into a `TransportError` instead of a panic or a hang: a total timeout per
-//! request, a cap on the body read, and no redirect followed (a redirect would carry the
-//! token to another host).
+//! request, a cap on the body read (a body announced above it is not read at all), no
+//! redirect followed (a redirect would carry the token to another host), and no content
+//! coding: `accept-encoding: identity` is sent and an encoded body is refused unread, so
+//! a gzip bomb is never inflated.
 
 use std::time::{Duration, Instant};
 
@@ -41,10 +43,16 @@ pub enum TransportError {
     Connect(String),
     #[error("response body is larger than {0} bytes; reading stopped there")]
     BodyTooLarge(usize),
+    #[error("response announces a body of {declared} bytes (content-length), larger than {limit}; not read")]
+    DeclaredTooLarge { declared: u64, limit: usize },
+    #[error("response has content-encoding {0} although the request asked for identity; the body was not decoded")]
+    Encoded(String),
     #[error("the connection failed: {0}")]
     Broken(String),
     #[error("invalid request: {0}")]
     Invalid(String),
+    #[error("interrupted: the request was abandoned before its answer")]
+    Interrupted,
 }
 
 /// The HTTP client of a run.
@@ -57,8 +65,17 @@ pub struct Http {
 
 impl Http {
     pub fn new(timeout: Duration, max_body: usize) -> Result<Http, TransportError> {
+        let mut identity = HeaderMap::new();
+        identity.insert(reqwest::header::ACCEPT_ENCODING, HeaderValue::from_static("identity"));
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .default_headers(identity)
+            // goose switches on reqwest's gzip feature for the whole build, which would
+            // inflate bodies behind our back (and a gzip bomb with them).
+            .no_gzip()
+            .no_brotli()
+            .no_deflate()
+            .no_zstd()
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .pool_max_idle_per_host(64)
             .build()
@@ -97,6 +114,19 @@ impl Http {
         let mut response = builder.send().await.map_err(classify)?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
+        if let Some(encoding) = headers
+            .get(reqwest::header::CONTENT_ENCODING)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned())
+            .filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("identity"))
+        {
+            return Err(TransportError::Encoded(encoding));
+        }
+        if let Some(declared) = response.content_length().filter(|n| *n > self.max_body as u64) {
+            return Err(TransportError::DeclaredTooLarge {
+                declared,
+                limit: self.max_body,
+            });
+        }
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(classify)? {
             if body.len() + chunk.len() > self.max_body {

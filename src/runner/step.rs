@@ -160,7 +160,13 @@ pub async fn run_request(ctx: &Ctx, step: &Step, vars: &mut Vars, ledger: &mut L
     let times = step.repeat.unwrap_or(1).max(1);
     let mut collected: Vec<(String, Vec<Value>)> = step.capture_all.keys().map(|k| (k.clone(), Vec::new())).collect();
     let mut exchanges: Vec<Exchange> = Vec::new();
+    // An interrupt stops the repetitions, unless it came before the step (clean-up steps
+    // after an interrupt run whole).
+    let interruptible = !ctx.is_cancelled();
     for i in 0..times {
+        if i > 0 && interruptible && ctx.is_cancelled() {
+            break;
+        }
         if step.repeat.is_some() {
             vars.insert("i".into(), i.into());
         }

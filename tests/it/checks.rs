@@ -48,11 +48,18 @@ fn request(path: &str) -> String {
 #[case::stalls_mid_body("stalls-mid-body", "transport", "timeout")]
 #[case::reset("reset", "transport", "connection")]
 #[case::unknown_path("nothing-here", "status", "expected status 200, got 404")]
+#[case::huge_headers("huge-headers", "transport", "message head is too large")]
+#[case::gzip_bomb("gzip-bomb", "transport", "content-encoding gzip")]
+#[case::redirect_loop("redirect-loop", "no-redirect", "not followed")]
+#[case::ten_gigabytes("ten-gigabytes", "transport", "10737418240")]
 #[tokio::test]
 async fn a_misbehaving_response_fails_the_right_check(#[case] path: &str, #[case] check: &str, #[case] reason: &str) {
     let double = double::start().await;
     let file = scenario_file(path, &request(path));
-    let report = run_paths(&[file.as_str()], plan(&double.url)).await;
+    // One request of at most 700 ms, after the probe: the run ends well within this.
+    let report = tokio::time::timeout(Duration::from_secs(10), run_paths(&[file.as_str()], plan(&double.url)))
+        .await
+        .expect("the run ends within its timeouts");
     assert_eq!(report.outcome, Outcome::Failed);
     let failed = failed_checks(&report);
     assert!(
@@ -151,4 +158,18 @@ steps:
             .any(|(id, line)| id == "poll-timeout" && line.contains("trace")),
         "{failed:#?}"
     );
+}
+
+/// The double's gzip bomb is a real one: its start inflates to zeros and its trailer says
+/// 1 GiB (inflating all of it here would take longer than the test is worth).
+#[test]
+fn the_gzip_bomb_inflates_to_a_gibibyte() {
+    use std::io::Read as _;
+    let bomb = double::gzip_bomb();
+    assert!(bomb.len() < 2 * 1024 * 1024, "{} bytes", bomb.len());
+    let mut start = vec![1u8; 3 * 1024 * 1024];
+    flate2::read::GzDecoder::new(bomb).read_exact(&mut start).unwrap();
+    assert!(start.iter().all(|b| *b == 0));
+    let isize = u32::from_le_bytes(bomb[bomb.len() - 4..].try_into().unwrap());
+    assert_eq!(isize, 1 << 30);
 }

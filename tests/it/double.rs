@@ -1,11 +1,14 @@
 //! A misbehaving server on purpose: raw TCP on 127.0.0.1:0, so it can send what no HTTP
 //! framework would (bad JSON, endless bodies, stalls, resets, redirects, scripted status
-//! sequences). Each path under `/v1/chat/users/` picks a behaviour.
+//! sequences, a megabyte of headers, a gzip bomb, a body announced at 10 GB). Each path
+//! under `/v1/chat/users/` picks a behaviour.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
+
+use flate2::{Compress, Compression, FlushCompress};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -112,6 +115,38 @@ async fn serve(
                 }
             }
         }
+        "huge-headers" => {
+            // A megabyte of headers: 1,024 of 1,000 bytes each.
+            let mut head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n".to_vec();
+            let pad = "a".repeat(1000);
+            for i in 0..1024 {
+                head.extend_from_slice(format!("x-pad-{i}: {pad}\r\n").as_bytes());
+            }
+            head.extend_from_slice(format!("content-length: {}\r\nconnection: close\r\n\r\n{USER}", USER.len()).as_bytes());
+            head
+        }
+        "gzip-bomb" => {
+            let bomb = gzip_bomb();
+            let mut bytes = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-encoding: gzip\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                bomb.len()
+            )
+            .into_bytes();
+            bytes.extend_from_slice(bomb);
+            bytes
+        }
+        "redirect-loop" => format!(
+            "HTTP/1.1 302 Found\r\nlocation: http://{addr}{path}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        )
+        .into_bytes(),
+        "ten-gigabytes" => {
+            // Announces 10 GB, sends the first bytes, then nothing more.
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 10737418240\r\n\r\n{\"user\":")
+                .await;
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            return;
+        }
         "never-answers" => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             return;
@@ -150,4 +185,39 @@ fn event(status: &str) -> String {
     format!(
         r#"{{"event":{{"id":"evt_01JDOUBLE0000000000000000000","createdAt":"2025-01-01T00:00:00.000Z","type":"t","payload":{{}},"status":"{status}","failureReason":null}}}}"#
     )
+}
+
+/// Bytes that inflate 1,024 times over to 1 GiB of zeros: about 1 MB of gzip, made once.
+///
+/// Deflate cannot do better than about 1,032:1, so the bomb is built from one compressed
+/// mebibyte of zeros ended by a full flush (which makes it stand alone), repeated 1,024
+/// times; the CRC of the whole is combined from the CRC of one mebibyte.
+pub fn gzip_bomb() -> &'static [u8] {
+    static BOMB: OnceLock<Vec<u8>> = OnceLock::new();
+    BOMB.get_or_init(|| {
+        const MIB: usize = 1024 * 1024;
+        const REPEAT: u32 = 1024;
+        let zeros = vec![0u8; MIB];
+        let mut deflate = Compress::new(Compression::best(), false);
+        let mut segment = Vec::with_capacity(64 * 1024);
+        deflate.compress_vec(&zeros, &mut segment, FlushCompress::Full).unwrap();
+        assert_eq!(deflate.total_in(), MIB as u64, "one call compresses the whole mebibyte");
+        let mut last = Vec::with_capacity(64);
+        deflate.compress_vec(&[], &mut last, FlushCompress::Finish).unwrap();
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&zeros);
+        for _ in 0..REPEAT.trailing_zeros() {
+            let twice = crc.clone();
+            crc.combine(&twice);
+        }
+        let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+        for _ in 0..REPEAT {
+            out.extend_from_slice(&segment);
+        }
+        out.extend_from_slice(&last);
+        out.extend_from_slice(&crc.finalize().to_le_bytes());
+        // ISIZE: the inflated size modulo 2^32; 1 GiB fits.
+        out.extend_from_slice(&(u32::try_from(MIB).unwrap() * REPEAT).to_le_bytes());
+        out
+    })
 }

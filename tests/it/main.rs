@@ -14,6 +14,8 @@ mod server_bots;
 mod server_limits;
 // The namespace rule, generated from the catalogue: no caller sees or touches another bot's data.
 mod isolation;
+// Ctrl-C on the binary mid-run: the run ends, its record and reports are kept.
+mod interrupts;
 // A deliberately misbehaving server on raw TCP.
 mod double;
 // Each check fails, with its reason, on a response that breaks it.
