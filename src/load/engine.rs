@@ -470,7 +470,9 @@ impl Shared {
                 let kind = match e {
                     TransportError::Timeout(_) => "timeout",
                     TransportError::Connect(_) => "connect",
-                    TransportError::BodyTooLarge(_) => "body-too-large",
+                    TransportError::BodyTooLarge(_) | TransportError::DeclaredTooLarge { .. } => "body-too-large",
+                    TransportError::Encoded(_) => "undecodable-body",
+                    TransportError::Interrupted => "interrupted",
                     TransportError::Broken(_) => "broken",
                     TransportError::Invalid(_) => "invalid-request",
                 };
