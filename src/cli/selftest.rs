@@ -27,8 +27,10 @@ fn print_verdict(out: &mut impl Write, v: &FaultVerdict) {
     let caught: Vec<&str> = v.caught_by.iter().map(String::as_str).collect();
     let verdict = if v.caught() {
         format!("caught by {}", caught.join(", "))
-    } else {
+    } else if v.caught_by.is_empty() {
         "NOT CAUGHT".into()
+    } else {
+        format!("NOT CAUGHT by {} (only by {})", v.missed.join(", "), caught.join(", "))
     };
     let _ = writeln!(out, "  {:36} {:26} {verdict}", v.fault, v.family);
 }

@@ -444,12 +444,18 @@ pub struct Poll {
     /// Allowed moves: state → states it may move to. Empty allows any move.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub transitions: BTreeMap<String, Vec<String>>,
-    /// Allowed first observed values; empty allows any.
+    /// States the resource may start in; empty allows any. The first read may also show a
+    /// state `transitions` lead to from one of them (the earlier ones went unseen).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub initial: Vec<String>,
     /// States nothing may leave.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub terminal: Vec<String>,
+    /// Every state on the way must be observed. By default a move that skips states the graph
+    /// allows in between passes (the reads were too far apart to see them); with this set it
+    /// fails, for a server that holds each state at least one `interval_ms`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub every_state: bool,
     /// operationId whose response schema every attempt must match; inferred when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,

@@ -174,7 +174,15 @@ async fn serve(
             let status = ["pending", "failed", "processed"][(count - 1).min(2)];
             response("200 OK", "application/json", &event(status))
         }
-        "starts-wrong" => response("200 OK", "application/json", &event("processed")),
+        // A first status no path of the graph leads to.
+        "starts-wrong" => response("200 OK", "application/json", &event("ignored")),
+        // scheduled → processed: pending went unseen between two reads.
+        "skips-pending" => {
+            let status = ["scheduled", "processed"][(count - 1).min(1)];
+            response("200 OK", "application/json", &event(status))
+        }
+        // Already processed at the first read: scheduled and pending went unseen.
+        "starts-late" => response("200 OK", "application/json", &event("processed")),
         _ => response("404 Not Found", "application/json", r#"{"id":"err_20250101120000x1A2B3C4D","code":404,"type":"ResourceNotFound","message":"no"}"#),
     };
     let _ = stream.write_all(&bytes).await;

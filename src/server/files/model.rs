@@ -154,7 +154,9 @@ impl StoredFile {
                     self.updated_at = self.updated_at.max(due);
                     if self.index {
                         self.status = FileStatus::IndexingPending;
-                        self.indexing_due = Some(later(due, rules.indexing_delay));
+                        // Indexing starts when the upload's end is first seen, so every
+                        // reader sees indexing_pending at least once, however late it reads.
+                        self.indexing_due = Some(later(due.max(now), rules.indexing_delay));
                     } else {
                         self.status = FileStatus::UploadCompleted;
                     }
@@ -440,14 +442,19 @@ mod tests {
         assert_eq!(f.status, FileStatus::IndexingCompleted);
         assert_eq!(f.passages.len(), 2);
         assert_eq!(f.updated_at, at(360));
-        // A late first read applies every due move at once.
+        // A late first read still sees indexing_pending, for the indexing delay.
         let mut late = file(true, "text/plain", b"x");
         late.settle(at(10_000), &rules);
+        assert_eq!((late.status, late.updated_at), (FileStatus::IndexingPending, at(60)));
+        late.settle(at(10_299), &rules);
+        assert_eq!(late.status, FileStatus::IndexingPending);
+        late.settle(at(10_300), &rules);
         assert_eq!(late.status, FileStatus::IndexingCompleted);
         let mut plain = file(false, "image/png", b"x");
         plain.settle(at(10_000), &rules);
         assert_eq!(plain.status, FileStatus::UploadCompleted);
         let mut binary = file(true, "image/png", b"x");
+        binary.settle(at(60), &rules);
         binary.settle(at(10_000), &rules);
         assert_eq!(binary.status, FileStatus::IndexingFailed);
         assert!(binary.failed_reason.as_deref().unwrap().contains("image/png"));
@@ -466,6 +473,7 @@ mod tests {
         f.expires_at = Some(at(1_000));
         store.by_key.insert(f.key.clone(), f.id.clone());
         store.by_id.insert(f.id.clone(), f);
+        store.settle(at(60), &rules);
         store.settle(at(500), &rules);
         assert_eq!(store.stored_bytes(None), 4);
         assert_eq!(store.by_id["file_1"].status, FileStatus::IndexingCompleted);
@@ -474,6 +482,7 @@ mod tests {
 
         rules.keep_deleted_passages = true;
         let mut f = file(true, "text/plain", b"word");
+        f.settle(at(60), &rules);
         f.settle(at(10_000), &rules);
         store.by_id.insert(f.id.clone(), f);
         assert!(store.remove("file_1", &rules).is_some());
