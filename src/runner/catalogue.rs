@@ -60,10 +60,13 @@ pub const CHECKS: &[(&str, &str)] = &[
         "page-count",
         "the walk spans at least min_pages pages / min_items items",
     ),
-    ("poll-initial", "the first observed status is an allowed starting state"),
+    (
+        "poll-initial",
+        "the first observed status is a starting state, or one the graph leads to from one",
+    ),
     (
         "poll-transition",
-        "every status change is allowed by the declared graph",
+        "every status change is allowed by the declared graph (states between two reads may go unseen, unless every_state)",
     ),
     ("poll-terminal", "nothing leaves a terminal state"),
     ("poll-field", "the polled status field is present"),
