@@ -76,7 +76,7 @@ row "bpharness_load" "$rps" "$p99"
 log "oha"
 oha --no-tui -c "$USERS" -z "${SECONDS_PER_RUN}s" "$URL$PATH_" >"$TMP/oha.txt"
 rps="$(awk '/Requests\/sec:/ {print $2}' "$TMP/oha.txt")"
-p99="$(awk '$1 == "99.00%" && $2 == "in" {print $3 * 1000}' "$TMP/oha.txt" | head -n1)"
+p99="$(awk '$1 == "99.00%" && $2 == "in" { v = $3; u = $4; if (u == "secs" || u == "sec" || u == "s") v *= 1000; else if (u == "us" || u == "µs") v /= 1000; print v }' "$TMP/oha.txt" | head -n1)"
 row "oha" "$rps" "$p99"
 
 log "wrk"

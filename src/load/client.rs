@@ -43,6 +43,36 @@ impl LeanTarget {
     }
 }
 
+/// A request in hyper's terms, built once per rendered step and reused for every send.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    method: Method,
+    uri: Uri,
+    headers: hyper::HeaderMap,
+    body: Bytes,
+}
+
+impl Prepared {
+    pub fn new(target: &LeanTarget, out: &Outgoing) -> Result<Prepared, TransportError> {
+        let request = to_request(target, out)?;
+        let (parts, _) = request.into_parts();
+        Ok(Prepared {
+            method: parts.method,
+            uri: parts.uri,
+            headers: parts.headers,
+            body: out.body.clone().map(Bytes::from).unwrap_or_default(),
+        })
+    }
+
+    fn request(&self) -> Request<Full<Bytes>> {
+        let mut request = Request::new(Full::new(self.body.clone()));
+        *request.method_mut() = self.method.clone();
+        *request.uri_mut() = self.uri.clone();
+        *request.headers_mut() = self.headers.clone();
+        request
+    }
+}
+
 /// One virtual user's connection, opened on first use.
 #[derive(Default)]
 pub struct LeanConn {
@@ -76,12 +106,12 @@ impl LeanConn {
     pub async fn send(
         &mut self,
         target: &LeanTarget,
-        out: &Outgoing,
+        prepared: &Prepared,
         timeout: Duration,
         max_body: usize,
     ) -> Result<Received, TransportError> {
         let started = Instant::now();
-        match tokio::time::timeout(timeout, self.exchange(target, out, max_body, started)).await {
+        match tokio::time::timeout(timeout, self.exchange(target, prepared, max_body, started)).await {
             Ok(Ok(received)) => Ok(received),
             Ok(Err(e)) => {
                 self.sender = None;
@@ -97,11 +127,11 @@ impl LeanConn {
     async fn exchange(
         &mut self,
         target: &LeanTarget,
-        out: &Outgoing,
+        prepared: &Prepared,
         max_body: usize,
         started: Instant,
     ) -> Result<Received, TransportError> {
-        let request = to_request(target, out)?;
+        let request = prepared.request();
         let sender = self.ready(target).await?;
         let response = sender
             .send_request(request)

@@ -16,9 +16,13 @@ use goose::prelude::{GooseAttack, GooseUser, Scenario, Transaction, TransactionF
 
 use super::engine::{EndedBy, Shared};
 
-/// Which lane a goose user drives.
-#[derive(Debug, Clone, Copy)]
-struct LaneId(usize);
+/// What a goose user keeps: the run and the lane it drives. Kept in the user so that each
+/// transaction borrows it instead of cloning a shared `Arc` (a contended counter) per request.
+#[derive(Clone)]
+struct UserData {
+    shared: Arc<Shared>,
+    lane: usize,
+}
 
 /// The goose command line for `users` users started over `ramp`.
 fn configuration(host: &str, users: usize, ramp: Duration) -> Result<GooseConfiguration, String> {
@@ -63,7 +67,10 @@ pub async fn run_closed(shared: Arc<Shared>, users: usize, ramp: Duration) -> Re
             let shared = shared.clone();
             Box::pin(async move {
                 let index = shared.next_lane.fetch_add(1, Ordering::SeqCst);
-                user.set_session_data(LaneId(index));
+                user.set_session_data(UserData {
+                    shared: shared.clone(),
+                    lane: index,
+                });
                 if let Some(lane) = shared.lanes.get(index) {
                     shared.setup_lane(lane).await;
                 }
@@ -72,31 +79,32 @@ pub async fn run_closed(shared: Arc<Shared>, users: usize, ramp: Duration) -> Re
             })
         })
     };
-    let load: TransactionFunction = {
-        let shared = shared.clone();
-        Arc::new(move |user: &mut GooseUser| {
-            let shared = shared.clone();
-            let lane = user.get_session_data::<LaneId>().map(|l| l.0);
-            Box::pin(async move {
-                let Some(lane) = lane.and_then(|i| shared.lanes.get(i)) else {
-                    idle(&shared).await;
-                    return Ok(());
-                };
-                if shared.is_stopped() || !shared.take_budget() {
-                    idle(&shared).await;
-                    return Ok(());
+    let load: TransactionFunction = Arc::new(move |user: &mut GooseUser| {
+        let data = user.get_session_data::<UserData>();
+        Box::pin(async move {
+            let Some(data) = data else {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                return Ok(());
+            };
+            let shared = &*data.shared;
+            let Some(lane) = shared.lanes.get(data.lane) else {
+                idle(shared).await;
+                return Ok(());
+            };
+            if shared.is_stopped() || !shared.take_budget() {
+                idle(shared).await;
+                return Ok(());
+            }
+            match shared.exchange(lane, None, false).await {
+                Ok(Some(seconds)) if shared.respect_retry_after => {
+                    shared.sleep(Duration::from_secs(seconds)).await;
                 }
-                match shared.exchange(lane, None, false).await {
-                    Ok(Some(seconds)) if shared.respect_retry_after => {
-                        shared.sleep(Duration::from_secs(seconds)).await;
-                    }
-                    Ok(_) => {}
-                    Err(()) => idle(&shared).await,
-                }
-                Ok(())
-            })
+                Ok(_) => {}
+                Err(()) => idle(shared).await,
+            }
+            Ok(())
         })
-    };
+    });
     let scenario = Scenario::new("load")
         .register_transaction(Transaction::new(on_start).set_name("setup").set_on_start())
         .register_transaction(Transaction::new(load).set_name("load"));

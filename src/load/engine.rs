@@ -16,7 +16,7 @@ use crate::runner::{
 use crate::scenario::Vars;
 use crate::scenario::template::render_value;
 
-use super::client::{LeanConn, LeanTarget};
+use super::client::{LeanConn, LeanTarget, Prepared};
 use super::profile::Workload;
 use super::stats::{Outcome, Recorder, Series};
 
@@ -52,27 +52,32 @@ impl EndedBy {
     }
 }
 
-/// Counters the progress line reads.
-#[derive(Debug, Default)]
-pub struct Live {
-    pub requests: AtomicU64,
-    pub failures: AtomicU64,
-    pub rate_limited: AtomicU64,
-}
-
 /// A lane's variables: one set per setup scenario, and the requests rendered from them.
 pub struct LaneVars {
     pub per_scenario: Vec<Vars>,
     pub ready: Vec<bool>,
     version: u64,
-    cache: Vec<Option<(u64, Outgoing)>>,
+    cache: Vec<Option<(u64, Arc<Rendered>)>>,
     iteration: u64,
     rng: u64,
     /// Cumulative weights of the steps this lane can send (its setup passed).
     table: Vec<(u64, usize)>,
 }
 
-/// One virtual user (closed model) or session (open model).
+/// The step a lane sends next, rendered; `Ok(None)`: it has none; `Err`: its operation
+/// and why it does not render.
+type Picked = Result<Option<(usize, Arc<Rendered>)>, (usize, String)>;
+
+/// A step rendered with a lane's variables: as the runner sends it, and as the lean
+/// client sends it.
+pub struct Rendered {
+    pub out: Outgoing,
+    pub lean: Option<Result<Prepared, TransportError>>,
+}
+
+/// One virtual user (closed model) or session (open model). Aligned so that two lanes
+/// never share a cache line: each is touched by one user on one thread at a time.
+#[repr(align(128))]
 pub struct Lane {
     pub vars: Mutex<LaneVars>,
     pub recorder: Mutex<Recorder>,
@@ -83,6 +88,8 @@ pub struct Lane {
 pub struct Shared {
     pub ctx: Arc<Ctx>,
     pub workload: Workload,
+    /// The success schema of each step, compiled once.
+    validators: Vec<Option<Arc<jsonschema::Validator>>>,
     pub lanes: Vec<Lane>,
     pub next_lane: AtomicUsize,
     pub lean: Option<LeanTarget>,
@@ -91,14 +98,13 @@ pub struct Shared {
     pub respect_retry_after: bool,
     /// Set when the load starts; the series counts seconds from here.
     pub started: OnceLock<Instant>,
-    pub deadline: Mutex<Option<Instant>>,
+    pub deadline: OnceLock<Instant>,
     pub duration: Duration,
     budget: Option<AtomicU64>,
     stopped: AtomicBool,
     ended_by: AtomicU8,
     pub stop_notify: Notify,
     pub series: Series,
-    pub live: Live,
     /// A request that got a 429, kept for the honesty probe.
     pub limited_request: OnceLock<Outgoing>,
     pub with_retry_after: AtomicU64,
@@ -140,9 +146,20 @@ impl Shared {
                 conn: tokio::sync::Mutex::new(LeanConn::default()),
             })
             .collect();
+        let validators = workload
+            .steps
+            .iter()
+            .map(|s| {
+                s.expectation
+                    .schema
+                    .as_deref()
+                    .and_then(|rel| ctx.schemas.validator(rel).ok())
+            })
+            .collect();
         Arc::new(Shared {
             ctx,
             workload,
+            validators,
             lanes,
             next_lane: AtomicUsize::new(0),
             lean: config.lean,
@@ -150,14 +167,13 @@ impl Shared {
             max_body: config.max_body,
             respect_retry_after: config.respect_retry_after,
             started: OnceLock::new(),
-            deadline: Mutex::new(None),
+            deadline: OnceLock::new(),
             duration: config.duration,
             budget: config.requests.map(AtomicU64::new),
             stopped: AtomicBool::new(false),
             ended_by: AtomicU8::new(EndedBy::Running as u8),
             stop_notify: Notify::new(),
             series: Series::default(),
-            live: Live::default(),
             limited_request: OnceLock::new(),
             with_retry_after: AtomicU64::new(0),
             without_retry_after: AtomicU64::new(0),
@@ -171,13 +187,12 @@ impl Shared {
     /// Starts the clock of the load (once); the duration bound counts from here.
     pub fn start(&self) -> Instant {
         let now = *self.started.get_or_init(Instant::now);
-        let mut deadline = self.deadline.lock().expect("deadline poisoned");
-        deadline.get_or_insert(now + self.duration);
+        let _ = self.deadline.set(now + self.duration);
         now
     }
 
     pub fn deadline(&self) -> Option<Instant> {
-        *self.deadline.lock().expect("deadline poisoned")
+        self.deadline.get().copied()
     }
 
     pub fn stop(&self, why: EndedBy) {
@@ -365,7 +380,7 @@ impl Shared {
     }
 
     /// Picks a weighted step for `lane` and renders it; `None` when the lane has none.
-    fn next_request(&self, lane: &Lane) -> Result<Option<(usize, Outgoing)>, (usize, String)> {
+    fn next_request(&self, lane: &Lane) -> Picked {
         let mut v = lane.vars.lock().expect("lane poisoned");
         let Some(&(total, _)) = v.table.last() else {
             return Ok(None);
@@ -387,10 +402,10 @@ impl Shared {
         v.iteration += 1;
         let version = v.version;
         if !step.uses_iteration
-            && let Some((cached_version, out)) = &v.cache[index]
+            && let Some((cached_version, rendered)) = &v.cache[index]
             && *cached_version == version
         {
-            return Ok(Some((index, out.clone())));
+            return Ok(Some((index, rendered.clone())));
         }
         let iteration = v.iteration;
         let vars = &mut v.per_scenario[step.scenario];
@@ -401,17 +416,22 @@ impl Shared {
             .ctx
             .build(&step.request, vars, &[], None)
             .map_err(|e| (step.op, e))?;
+        let lean = self.lean.as_ref().map(|target| Prepared::new(target, &built.outgoing));
+        let rendered = Arc::new(Rendered {
+            out: built.outgoing,
+            lean,
+        });
         if !step.uses_iteration {
-            v.cache[index] = Some((version, built.outgoing.clone()));
+            v.cache[index] = Some((version, rendered.clone()));
         }
-        Ok(Some((index, built.outgoing)))
+        Ok(Some((index, rendered)))
     }
 
     /// Sends one weighted step for `lane` and records it. `intended`: the open model's
     /// planned send time, from which latency is measured. Returns the wait a 429 asked
     /// for, when there was one; `Err(())` when the lane has nothing to send.
     pub async fn exchange(&self, lane: &Lane, intended: Option<Instant>, pooled: bool) -> Result<Option<u64>, ()> {
-        let (index, out) = match self.next_request(lane) {
+        let (index, rendered) = match self.next_request(lane) {
             Ok(Some(pair)) => pair,
             Ok(None) => return Err(()),
             Err((op, message)) => {
@@ -426,19 +446,19 @@ impl Shared {
         };
         let step = &self.workload.steps[index];
         let start = intended.unwrap_or_else(Instant::now);
-        let result = match (&self.lean, pooled) {
-            (Some(target), false) => {
+        let result = match (&self.lean, &rendered.lean, pooled) {
+            (Some(target), Some(Ok(prepared)), false) => {
                 let mut conn = lane.conn.lock().await;
-                conn.send(target, &out, self.timeout, self.max_body).await
+                conn.send(target, prepared, self.timeout, self.max_body).await
             }
-            _ => self.ctx.http.send(&out).await,
+            (Some(_), Some(Err(e)), false) => Err(e.clone()),
+            _ => self.ctx.http.send(&rendered.out).await,
         };
         let latency_us = start.elapsed().as_micros().min(u128::from(u64::MAX)) as u64;
-        let (mut outcome, body, wait) =
-            self.judge(&step.expectation, step.expect.as_ref(), &result, lane, step.scenario);
+        let (mut outcome, body, wait) = self.judge(index, &result, lane);
         outcome.latency_us = latency_us;
-        if outcome.rate_limited {
-            let _ = self.limited_request.set(out);
+        if outcome.rate_limited && self.limited_request.get().is_none() {
+            let _ = self.limited_request.set(rendered.out.clone());
         }
         if outcome.success
             && !step.capture.is_empty()
@@ -459,12 +479,12 @@ impl Shared {
 
     fn judge(
         &self,
-        expected: &Expectation,
-        written: Option<&crate::scenario::Expect>,
+        index: usize,
         result: &Result<Received, TransportError>,
         lane: &Lane,
-        scenario: usize,
     ) -> (Outcome, Option<Value>, Option<u64>) {
+        let step = &self.workload.steps[index];
+        let (expected, written, scenario) = (&step.expectation, step.expect.as_ref(), step.scenario);
         let got = match result {
             Err(e) => {
                 let kind = match e {
@@ -485,6 +505,29 @@ impl Shared {
             Ok(got) => got,
         };
         let limited = got.status == 429;
+        // The common case without building a check report: every automatic check passes
+        // (the same conditions `check_response` tests), so only assertions remain.
+        if !limited && let Some(body) = quick_pass(expected, self.validators[index].as_deref(), got) {
+            let mut contract = Vec::new();
+            if written.is_some_and(|w| !w.assert.is_empty()) {
+                let v = lane.vars.lock().expect("lane poisoned");
+                for c in assertions(written, got, Some(&body), &v.per_scenario[scenario]) {
+                    if c.outcome == CheckOutcome::Fail {
+                        contract.push((c.check, c.message));
+                    }
+                }
+            }
+            let success = contract.is_empty();
+            let outcome = Outcome {
+                status: Some(got.status),
+                success,
+                rate_limited: false,
+                error: (!success).then(|| "contract".to_string()),
+                contract,
+                latency_us: 0,
+            };
+            return (outcome, Some(body), None);
+        }
         let rate_limited_expectation;
         let expect = if limited {
             rate_limited_expectation = Expectation {
@@ -568,13 +611,21 @@ impl Shared {
             .lock()
             .expect("recorder poisoned")
             .record(op, second, outcome, &self.series);
-        self.live.requests.fetch_add(1, Ordering::Relaxed);
-        if !outcome.success {
-            self.live.failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Requests, failures and 429s so far, summed over the lanes (for the progress line:
+    /// no shared counter on the hot path).
+    pub fn totals(&self) -> (u64, u64, u64) {
+        let mut t = (0, 0, 0);
+        for lane in &self.lanes {
+            let recorder = lane.recorder.lock().expect("recorder poisoned");
+            for op in &recorder.ops {
+                t.0 += op.requests;
+                t.1 += op.failures;
+                t.2 += op.rate_limited;
+            }
         }
-        if outcome.rate_limited {
-            self.live.rate_limited.fetch_add(1, Ordering::Relaxed);
-        }
+        t
     }
 
     /// Hands every lane's last second to the series.
@@ -582,6 +633,25 @@ impl Shared {
         for lane in &self.lanes {
             lane.recorder.lock().expect("recorder poisoned").flush(&self.series);
         }
+    }
+}
+
+/// The body when every automatic check of `check_response` passes: the expected (2xx)
+/// status, a JSON content type, a body that parses, and one that the schema accepts.
+fn quick_pass(expect: &Expectation, validator: Option<&jsonschema::Validator>, got: &Received) -> Option<Value> {
+    if got.status != expect.status || !(200..300).contains(&got.status) || expect.error_type.is_some() {
+        return None;
+    }
+    let content_type = got.header("content-type")?;
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if !essence.eq_ignore_ascii_case("application/json") || got.body.is_empty() {
+        return None;
+    }
+    let body: Value = serde_json::from_slice(&got.body).ok()?;
+    match (&expect.schema, validator) {
+        (None, _) => Some(body),
+        (Some(_), Some(v)) if v.is_valid(&body) => Some(body),
+        _ => None,
     }
 }
 

@@ -165,12 +165,12 @@ pub async fn run_load(plan: &LoadPlan, mut progress: Option<Progress>) -> Result
                 let Some(started) = shared.started.get().copied() else {
                     continue;
                 };
-                let requests = shared.live.requests.load(Ordering::Relaxed);
+                let (requests, failures, rate_limited) = shared.totals();
                 progress(&Snapshot {
                     elapsed: started.elapsed(),
                     requests,
-                    failures: shared.live.failures.load(Ordering::Relaxed),
-                    rate_limited: shared.live.rate_limited.load(Ordering::Relaxed),
+                    failures,
+                    rate_limited,
                     last_second: requests - last,
                 });
                 last = requests;

@@ -306,3 +306,28 @@ fn report_merge_writes_the_combined_report() {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
+
+#[tokio::test]
+async fn respect_retry_after_makes_users_back_off() {
+    let args = [
+        "--profile",
+        "scenarios/load/get-user.yaml",
+        "--users",
+        "2",
+        "--duration",
+        "1500ms",
+        "--server-rate-limit",
+        "4/s,burst=4",
+    ];
+    let eager = load(&args).await;
+    let mut polite_args = args.to_vec();
+    polite_args.push("--respect-retry-after");
+    let polite = load(&polite_args).await;
+    assert!(polite.model.respect_retry_after);
+    assert_counts_add_up(&eager);
+    assert_counts_add_up(&polite);
+    // Without backing off, users hammer the empty bucket; backing off, each user takes a
+    // 429 and then waits a whole second, so in 1.5 s it gets at most two.
+    assert!(eager.overall.rate_limited > 20, "{:#?}", eager.rate_limit);
+    assert!(polite.overall.rate_limited <= 4, "{:#?}", polite.rate_limit);
+}
