@@ -86,3 +86,44 @@ fn every_invalid_yaml_has_a_golden_error() {
         );
     }
 }
+
+const INVALID_SCHEMA_DIR: &str = "tests/fixtures/schema-files/invalid";
+
+/// Each folder of `tests/fixtures/schema-files/invalid/` is a `--schemas` directory with one
+/// mistake; loading it must fail with exactly the text of the `.err` file beside the folder.
+#[rstest]
+fn invalid_schema_directories_match_their_golden_errors() {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(INVALID_SCHEMA_DIR)
+        .expect("invalid schema fixtures directory")
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_dir())
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 8, "expected one fixture per kind of mistake");
+    let mut mismatches = Vec::new();
+    for case in &cases {
+        let actual = match bpharness::contract::SchemaSet::load_dir(case) {
+            Ok(_) => panic!("{} loaded without error", case.display()),
+            Err(err) => format!("{err}\n"),
+        };
+        assert!(!actual.contains("panicked"), "{actual}");
+        let golden = case.with_extension("err");
+        if bless() {
+            std::fs::write(&golden, &actual).unwrap();
+            continue;
+        }
+        match std::fs::read_to_string(&golden) {
+            Ok(expected) if expected == actual => {}
+            Ok(expected) => mismatches.push(format!(
+                "{}:\n--- expected\n{expected}--- actual\n{actual}",
+                case.display()
+            )),
+            Err(_) => mismatches.push(format!(
+                "{} has no {} (run with BPHARNESS_BLESS=1):\n{actual}",
+                case.display(),
+                golden.display()
+            )),
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}

@@ -104,7 +104,7 @@ pub async fn capture(args: CaptureArgs) -> ExitCode {
 
 fn load_dir(dir: &Path) -> Result<crate::drift::Documents, ExitCode> {
     SchemaSet::load_dir(dir).map(|set| documents_of(&set)).map_err(|e| {
-        eprintln!("error: {e}");
+        eprintln!("{}", e.render());
         ExitCode::from(exit::INVALID_INPUT)
     })
 }

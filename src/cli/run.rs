@@ -171,8 +171,8 @@ pub async fn run(args: RunArgs) -> ExitCode {
             eprintln!("error: {} invalid scenario file(s); nothing was sent", errors.len());
             ExitCode::from(exit::INVALID_INPUT)
         }
-        Err(e @ RunError::InvalidSchemas(_)) => {
-            eprintln!("error: {e}");
+        Err(RunError::InvalidSchemas(e)) => {
+            eprintln!("{}\nerror: invalid schemas; nothing was sent", e.render());
             ExitCode::from(exit::INVALID_INPUT)
         }
         Err(e @ RunError::Unreachable { .. }) => {

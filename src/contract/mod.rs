@@ -1,6 +1,7 @@
 //! The contract: the JSON Schemas of `schemas/`, loaded once, registered by `$id` so that
 //! relative `$ref`s resolve offline, and compiled into validators on first use.
 
+mod lint;
 mod registry;
 mod violation;
 

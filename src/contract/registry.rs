@@ -9,6 +9,9 @@ use include_dir::{Dir, include_dir};
 use jsonschema::{Registry, Resource, Validator};
 use serde_json::Value;
 
+use super::lint;
+use crate::scenario::ScenarioError;
+
 /// Every schema's `$id` is this base plus its path inside `schemas/`. The `.invalid` name
 /// never resolves, so nothing is ever fetched: every reference is served from the set.
 pub const SCHEMA_BASE: &str = "https://bpharness.invalid/schemas/";
@@ -20,17 +23,25 @@ static EMBEDDED_DIR: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/schemas");
 pub enum SchemaError {
     #[error("read schema {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
-    #[error("{path}:{line}:{column}: invalid JSON: {message}")]
-    Parse {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    /// A file that is not JSON, not a JSON Schema, or refers to nothing: with its position.
+    #[error("{0}")]
+    File(Box<ScenarioError>),
     #[error("schema {name} does not exist (looked for {path})")]
     Missing { name: String, path: String },
     #[error("schema {path} does not compile: {message}")]
     Compile { path: String, message: String },
+}
+
+impl SchemaError {
+    /// The message for a terminal: a located file diagnostic as it is, anything else after
+    /// `error: `.
+    #[must_use]
+    pub fn render(&self) -> String {
+        match self {
+            SchemaError::File(diagnostic) => diagnostic.to_string(),
+            other => format!("error: {other}"),
+        }
+    }
 }
 
 /// The schemas of one root, with a cache of compiled validators.
@@ -61,9 +72,10 @@ impl SchemaSet {
         })
     }
 
-    /// Every `*.json` file below `root`.
+    /// Every `*.json` file below `root`, each checked first (JSON, a valid JSON Schema, every
+    /// `$ref` resolving), then compiled, so a broken file is named before anything runs.
     pub fn load_dir(root: &Path) -> Result<SchemaSet, SchemaError> {
-        let mut documents = BTreeMap::new();
+        let mut files = BTreeMap::new();
         let mut stack = vec![root.to_path_buf()];
         while let Some(dir) = stack.pop() {
             let entries = std::fs::read_dir(&dir).map_err(|source| SchemaError::Read {
@@ -84,22 +96,23 @@ impl SchemaSet {
                         path: path.clone(),
                         source,
                     })?;
-                    let value: Value = serde_json::from_str(&text).map_err(|e| SchemaError::Parse {
-                        path: path.clone(),
-                        line: e.line(),
-                        column: e.column(),
-                        message: e.to_string(),
-                    })?;
+                    let file = lint::parse(&path, text).map_err(|e| SchemaError::File(Box::new(e)))?;
                     let rel = path
                         .strip_prefix(root)
                         .unwrap_or(&path)
                         .to_string_lossy()
                         .replace('\\', "/");
-                    documents.insert(rel, value);
+                    files.insert(rel, file);
                 }
             }
         }
-        SchemaSet::from_documents(root.display().to_string(), documents)
+        lint::check_refs(&files).map_err(|e| SchemaError::File(Box::new(e)))?;
+        let documents = files.into_iter().map(|(rel, file)| (rel, file.value)).collect();
+        let set = SchemaSet::from_documents(root.display().to_string(), documents)?;
+        for rel in set.documents.keys() {
+            set.validator(rel)?;
+        }
+        Ok(set)
     }
 
     fn from_documents(origin: String, documents: BTreeMap<String, Value>) -> Result<SchemaSet, SchemaError> {

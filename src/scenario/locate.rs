@@ -167,6 +167,39 @@ impl Locations {
         }
     }
 
+    /// The first key that appears twice in one mapping (in text order): its path and the span
+    /// of the second occurrence.
+    #[must_use]
+    pub fn duplicate_key(&self) -> Option<(KeyPath, Span)> {
+        fn walk(node: &Node, path: &mut Vec<PathSeg>) -> Option<(KeyPath, Span)> {
+            match &node.kind {
+                NodeKind::Scalar => None,
+                NodeKind::Seq(items) => items.iter().enumerate().find_map(|(i, item)| {
+                    path.push(PathSeg::Index(i));
+                    let found = walk(item, path);
+                    path.pop();
+                    found
+                }),
+                NodeKind::Map(entries) => {
+                    for (i, (key, span, _)) in entries.iter().enumerate() {
+                        if entries[..i].iter().any(|(k, _, _)| k == key) {
+                            let mut at = path.clone();
+                            at.push(PathSeg::Key(key.clone()));
+                            return Some((KeyPath(at), *span));
+                        }
+                    }
+                    entries.iter().find_map(|(key, _, value)| {
+                        path.push(PathSeg::Key(key.clone()));
+                        let found = walk(value, path);
+                        path.pop();
+                        found
+                    })
+                }
+            }
+        }
+        walk(self.root.as_ref()?, &mut Vec::new())
+    }
+
     /// The innermost value whose span starts exactly at `offset`, with its path.
     #[must_use]
     pub fn path_at(&self, offset: usize) -> Option<KeyPath> {

@@ -13,6 +13,7 @@ mod source;
 pub mod template;
 
 pub use check::{ERROR_TYPES, JSON_TYPES, RESPONSE_SCHEMA_DIR, check};
+pub(crate) use diag::did_you_mean;
 pub use diag::{ScenarioError, ScenarioErrorKind};
 pub use load::{
     EXTENSIONS, Format, LoadOptions, LoadedScenario, load_file, load_file_with, load_paths, load_paths_with,

@@ -114,6 +114,30 @@ fn an_invalid_scenario_exits_3_with_its_location_and_sends_nothing() {
 }
 
 #[test]
+fn a_broken_schema_directory_exits_3_with_its_location_and_sends_nothing() {
+    let dir = temp_dir("invalid-schemas");
+    let schemas = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/schema-files/invalid/dangling_ref_file"
+    );
+    let out = bpharness(
+        &[
+            "run",
+            "--schemas",
+            schemas,
+            "--report-dir",
+            dir.join("r").to_str().unwrap(),
+        ],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("responses/getUser.json:5:23"), "{stderr}");
+    assert!(stderr.contains("did you mean `../resources/user.json`?"), "{stderr}");
+    assert!(!dir.join("r").join("report.json").exists(), "no report: nothing ran");
+}
+
+#[test]
 fn an_unreachable_target_exits_4() {
     let dir = temp_dir("unreachable");
     // Port 9 (discard) on loopback: nothing listens there in the test environment.
