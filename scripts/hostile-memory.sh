@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The worst hostile answers, through the release binary under /usr/bin/time -v: an endless
-# body and a gzip bomb (1 MB inflating to 1 GiB) from the test double of tests/it/double.rs
-# (run as examples/hostile_double.rs). Each run must end on its own, failing its step with
-# the reason; prints each reason and the peak resident memory, ending with the line
-#   hostile-memory: peak RSS N kB (worst of endless, gzip-bomb)
+# The hostile answers of the test double of tests/it/double.rs (run as
+# examples/hostile_double.rs) through the release binary under /usr/bin/time -v: an endless
+# body, a gzip bomb (1 MB inflating to 1 GiB), 10 GB announced, a megabyte of headers, a
+# redirect loop, a body that stalls, an answer that never starts, a reset and bad JSON. Each
+# run must end on its own (5 s request timeout), failing its step with the reason; prints
+# each reason and the peak resident memory, ending with the line
+#   hostile-memory: peak RSS N kB (worst of <cases>)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
@@ -21,7 +23,8 @@ done
 URL="$(head -n 1 "$OUT/url")"
 [ -n "$URL" ] || { echo "the double did not start" >&2; exit 1; }
 worst=0
-for case in endless gzip-bomb; do
+CASES=(endless gzip-bomb ten-gigabytes huge-headers redirect-loop stalls-mid-body never-answers reset bad-json)
+for case in "${CASES[@]}"; do
     cat > "$OUT/$case.yaml" <<YAML
 name: $case
 steps:
@@ -32,13 +35,13 @@ steps:
 YAML
     status=0
     NO_COLOR=1 /usr/bin/time -v "$BIN" run "$OUT/$case.yaml" --target "$URL" --token bp_pat_hostile \
-        --bot-id bot_01JDOUBLE0000000000000000000 --timeout 30 --report-dir "$OUT/reports-$case" \
+        --bot-id bot_01JDOUBLE0000000000000000000 --timeout 5 --report-dir "$OUT/reports-$case" \
         > /dev/null 2> "$OUT/$case.log" || status=$?
     rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$OUT/$case.log")
     elapsed=$(awk -F': ' '/Elapsed \(wall clock\)/ { print $2 }' "$OUT/$case.log")
-    reason=$(grep -m 1 -o 'response .*\|the connection .*\|no answer .*' "$OUT/$case.log" || true)
+    reason=$(grep -m 1 -o 'response .*\|the connection .*\|no answer .*\|body is not valid JSON.*\|redirect .*' "$OUT/$case.log" || true)
     printf '%s: exit %d in %s, peak RSS %s kB: %s\n' "$case" "$status" "$elapsed" "$rss" "$reason"
     [ "$status" -eq 1 ] || { echo "$case: expected exit 1 (a check failed)" >&2; tail -20 "$OUT/$case.log" >&2; exit 1; }
     [ "$rss" -gt "$worst" ] && worst=$rss
 done
-printf 'hostile-memory: peak RSS %d kB (worst of endless, gzip-bomb)\n' "$worst"
+printf 'hostile-memory: peak RSS %d kB (worst of %s)\n' "$worst" "${CASES[*]}"
