@@ -1,13 +1,33 @@
-//! Secrets out of everything a run writes: the token and every value a scenario marks
-//! secret are masked in one pass over each step result before it leaves the runner, so no
-//! reporter, file or curl line can leak them.
+//! Secrets out of everything a run writes: the token, every value a scenario marks secret
+//! and the signature of every presigned URL (a file's `url` grants access by itself) are
+//! masked in one pass over each step result before it leaves the runner, so no reporter,
+//! file or curl line can leak them.
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, LazyLock, RwLock};
+
+use regex::Regex;
 
 use crate::report::{Exchange, StepResult};
 
 /// The mask that replaces a secret.
 pub const MASK: &str = "***";
+
+/// The query parameters that make a URL a grant of its own: the reference server's
+/// `signature`, S3's and GCS's presigned-URL signatures, credentials and session tokens.
+static URL_GRANT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?i)([?&](?:signature|sig|x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential)=)[^&"'\s<>\\]+"#,
+    )
+    .expect("valid regex")
+});
+
+/// `…&signature=abc…` → `…&signature=***…`.
+fn mask_url_grants(text: &str) -> String {
+    if !text.contains('=') {
+        return text.to_string();
+    }
+    URL_GRANT.replace_all(text, format!("${{1}}{MASK}")).into_owned()
+}
 
 /// The set of secret strings of a run; shared by its scenarios, grows as secrets are captured.
 #[derive(Debug, Clone, Default)]
@@ -37,7 +57,7 @@ impl Redactor {
                 out = out.replace(secret.as_str(), MASK);
             }
         }
-        out
+        mask_url_grants(&out)
     }
 
     fn mask_in_place(&self, text: &mut String) {
@@ -107,5 +127,21 @@ mod tests {
         r.add("bp_pat_secret_longer");
         r.add("ab");
         assert_eq!(r.mask("a bp_pat_secret_longer b bp_pat_secret ab"), "a *** b *** ab");
+    }
+
+    #[test]
+    fn presigned_url_grants_are_masked_and_the_rest_of_the_url_kept() {
+        let r = Redactor::default();
+        let json = r#"{"url":"http://h/_storage/b/f/content?generation=1&expires=9&signature=P11m-5_x"}"#;
+        assert_eq!(
+            r.mask(json),
+            r#"{"url":"http://h/_storage/b/f/content?generation=1&expires=9&signature=***"}"#
+        );
+        let s3 = "https://b.s3.amazonaws.com/k?X-Amz-Credential=AKIA%2F1&X-Amz-Signature=abc123&x=1";
+        assert_eq!(
+            r.mask(s3),
+            "https://b.s3.amazonaws.com/k?X-Amz-Credential=***&X-Amz-Signature=***&x=1"
+        );
+        assert_eq!(r.mask("design=1&assignature=2"), "design=1&assignature=2");
     }
 }

@@ -64,6 +64,79 @@ fn a_green_run_exits_0_writes_every_report_and_never_the_token() {
     assert!(!contains(&written, token), "the token was written somewhere");
 }
 
+/// A run full of failures writes curl lines and exchanges for each of them: the token and
+/// the signed upload URLs the file scenarios mark secret must be masked in all of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_run_never_writes_the_token_or_a_secret_capture() {
+    let token = "bp_pat_FAILING_RUN_91c4e7d2";
+    let config = bpharness::server::ServerConfig {
+        tokens: vec![token.into()],
+        faults: ["upload-size-not-checked", "text-content-type", "error-without-id"]
+            .iter()
+            .map(|f| f.parse().unwrap())
+            .collect(),
+        ..Default::default()
+    };
+    let server = bpharness::server::spawn_local(config).await.unwrap();
+    let seeds = server.seeds().clone();
+    let reports = temp_dir("failing-secrets");
+    let har = reports.join("exchanges.har");
+    let (url, dir, har_path) = (server.url.clone(), reports.clone(), har.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        bpharness(
+            &[
+                "run",
+                "scenarios",
+                "--target",
+                &url,
+                "--bot-id",
+                &seeds.bot_id,
+                "--workspace-id",
+                &seeds.workspace_id,
+                "--other-bot-id",
+                &seeds.other_bot_id,
+                "--other-workspace-id",
+                &seeds.other_workspace_id,
+                "--other-workspace-bot-id",
+                &seeds.other_workspace_bot_id,
+                "--report-dir",
+                dir.to_str().unwrap(),
+                "--capture",
+                har_path.to_str().unwrap(),
+            ],
+            &[("BP_TOKEN", token)],
+        )
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("curl -X"), "failures come with curl lines: {stderr}");
+    let mut written = every_byte_under(&reports);
+    written.extend(&out.stdout);
+    written.extend(&out.stderr);
+    assert!(
+        har.is_file() && written.len() > 100_000,
+        "reports and capture were written"
+    );
+    assert!(!contains(&written, token), "the token was written somewhere");
+    // Upload URLs carry their grant in `signature=`: a secret capture, masked wherever the
+    // URL is written.
+    let text = String::from_utf8_lossy(&written);
+    let leaked: Vec<&str> = text
+        .match_indices("signature=")
+        .map(|(at, _)| &text[at..(at + 24).min(text.len())])
+        .filter(|s| {
+            s["signature=".len()..]
+                .chars()
+                .take(6)
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        })
+        .collect();
+    assert!(leaked.is_empty(), "signed URLs were written: {leaked:?}");
+    server.stop().await;
+}
+
 #[test]
 fn a_failed_check_exits_1() {
     let dir = temp_dir("failing");
