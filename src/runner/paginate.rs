@@ -32,7 +32,14 @@ fn id_text(v: &Value) -> String {
 fn ids_of(spec: &Option<Value>, vars: &Vars) -> Result<Vec<String>, String> {
     let Some(spec) = spec else { return Ok(Vec::new()) };
     match render_value(spec, vars).map_err(|e| e.to_string())? {
-        Value::Array(items) => Ok(items.iter().map(id_text).collect()),
+        // `["{{ids}}", "{{one_more}}"]`: a variable holding a list adds all of its ids.
+        Value::Array(items) => Ok(items
+            .iter()
+            .flat_map(|item| match item {
+                Value::Array(inner) => inner.iter().map(id_text).collect(),
+                one => vec![id_text(one)],
+            })
+            .collect()),
         Value::Null => Ok(Vec::new()),
         one => Ok(vec![id_text(&one)]),
     }
@@ -323,5 +330,24 @@ fn page_limit(p: &Paginate) -> usize {
             .and_then(Value::as_u64)
             .unwrap_or(100) as usize,
         (None, _) => 20,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_lists_take_variables_holding_lists_and_single_ids_alike() {
+        let vars: Vars = [
+            ("ids".to_string(), json!(["usr_1", "usr_2"])),
+            ("one".to_string(), json!("usr_3")),
+        ]
+        .into_iter()
+        .collect();
+        let spec = Some(json!(["{{ids}}", "{{one}}", "usr_4"]));
+        assert_eq!(ids_of(&spec, &vars).unwrap(), ["usr_1", "usr_2", "usr_3", "usr_4"]);
+        assert_eq!(ids_of(&Some(json!("{{ids}}")), &vars).unwrap(), ["usr_1", "usr_2"]);
+        assert!(ids_of(&Some(json!(["{{missing}}"])), &vars).is_err());
     }
 }
