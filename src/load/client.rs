@@ -1,11 +1,13 @@
 //! The lean client of the closed model: one HTTP/1.1 keep-alive connection per virtual
-//! user, driven by hyper's connection API directly. No pool, no cookie jar, no redirect
+//! user, driven by hyper's connection API directly, in the user's own task. No pool, no cookie jar, no redirect
 //! logic and no per-request client machinery: under load those cost more than the
 //! request itself. A connection that fails is dropped and the next request opens a new
 //! one. HTTPS targets, and the open model (many requests in flight per session), use the
 //! runner's pooled client instead.
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full, Limited};
@@ -73,20 +75,35 @@ impl Prepared {
     }
 }
 
-/// One virtual user's connection, opened on first use.
+type Connection = http1::Connection<TokioIo<TcpStream>, Full<Bytes>>;
+/// An open connection: the handle requests go through, and the connection it drives.
+type Open = (SendRequest<Full<Bytes>>, Pin<Box<Connection>>);
+
+/// One virtual user's connection, opened on first use. The connection is driven in the
+/// user's own task, beside the request waiting on it, rather than in a task of its own:
+/// each exchange then costs no wake-up of another task.
 #[derive(Default)]
 pub struct LeanConn {
-    sender: Option<SendRequest<Full<Bytes>>>,
+    open: Option<Open>,
+}
+
+/// Runs `work` while driving `connection`; a connection that ends first fails the work.
+async fn driving<T>(
+    connection: &mut Pin<Box<Connection>>,
+    work: impl Future<Output = Result<T, TransportError>>,
+) -> Result<T, TransportError> {
+    tokio::select! {
+        biased;
+        result = work => result,
+        ended = connection.as_mut() => Err(TransportError::Broken(match ended {
+            Ok(()) => "the server closed the connection".to_string(),
+            Err(e) => e.to_string(),
+        })),
+    }
 }
 
 impl LeanConn {
-    async fn ready(&mut self, target: &LeanTarget) -> Result<&mut SendRequest<Full<Bytes>>, TransportError> {
-        if let Some(sender) = &mut self.sender
-            && sender.ready().await.is_ok()
-        {
-            return Ok(self.sender.as_mut().expect("checked above"));
-        }
-        self.sender = None;
+    async fn open(target: &LeanTarget) -> Result<Open, TransportError> {
         let stream = TcpStream::connect(target.addr)
             .await
             .map_err(|e| TransportError::Connect(e.to_string()))?;
@@ -94,12 +111,7 @@ impl LeanConn {
         let (sender, connection) = http1::handshake(TokioIo::new(stream))
             .await
             .map_err(|e| TransportError::Connect(e.to_string()))?;
-        tokio::spawn(async move {
-            // The connection ends when the sender is dropped or the server closes it; a
-            // failure shows up on the next request instead.
-            let _ = connection.await;
-        });
-        Ok(self.sender.insert(sender))
+        Ok((sender, Box::pin(connection)))
     }
 
     /// Sends `out` on this user's connection; the whole exchange shares one deadline.
@@ -114,11 +126,11 @@ impl LeanConn {
         match tokio::time::timeout(timeout, self.exchange(target, prepared, max_body, started)).await {
             Ok(Ok(received)) => Ok(received),
             Ok(Err(e)) => {
-                self.sender = None;
+                self.open = None;
                 Err(e)
             }
             Err(_) => {
-                self.sender = None;
+                self.open = None;
                 Err(TransportError::Timeout(timeout))
             }
         }
@@ -132,29 +144,46 @@ impl LeanConn {
         started: Instant,
     ) -> Result<Received, TransportError> {
         let request = prepared.request();
-        let sender = self.ready(target).await?;
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| TransportError::Broken(e.to_string()))?;
-        let (parts, body) = response.into_parts();
-        let body = Limited::new(body, max_body)
-            .collect()
-            .await
-            .map_err(|e| {
-                if e.is::<http_body_util::LengthLimitError>() {
-                    TransportError::BodyTooLarge(max_body)
-                } else {
-                    TransportError::Broken(e.to_string())
-                }
-            })?
-            .to_bytes();
-        Ok(Received {
-            status: parts.status.as_u16(),
-            headers: parts.headers,
-            body: body.to_vec(),
-            elapsed: started.elapsed(),
-        })
+        // A kept-alive connection is reused once it is ready for the next request; one the
+        // server closed (or never opened) is replaced.
+        if let Some((sender, connection)) = &mut self.open {
+            let ready = driving(connection, async {
+                sender.ready().await.map_err(|e| TransportError::Broken(e.to_string()))
+            })
+            .await;
+            if ready.is_err() {
+                self.open = None;
+            }
+        }
+        let (sender, connection) = match &mut self.open {
+            Some(open) => open,
+            None => self.open.insert(Self::open(target).await?),
+        };
+        let exchange = async {
+            let response = sender
+                .send_request(request)
+                .await
+                .map_err(|e| TransportError::Broken(e.to_string()))?;
+            let (parts, body) = response.into_parts();
+            let body = Limited::new(body, max_body)
+                .collect()
+                .await
+                .map_err(|e| {
+                    if e.is::<http_body_util::LengthLimitError>() {
+                        TransportError::BodyTooLarge(max_body)
+                    } else {
+                        TransportError::Broken(e.to_string())
+                    }
+                })?
+                .to_bytes();
+            Ok(Received {
+                status: parts.status.as_u16(),
+                headers: parts.headers,
+                body: body.to_vec(),
+                elapsed: started.elapsed(),
+            })
+        };
+        driving(connection, exchange).await
     }
 }
 
