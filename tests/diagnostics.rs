@@ -33,6 +33,28 @@ fn render(case: &Path) -> String {
     }
 }
 
+/// Compares `actual` with the `.err` file beside `case` (rewrites it under
+/// `BPHARNESS_BLESS=1`); the mismatch, if any, as a message.
+fn against_golden(case: &Path, actual: &str) -> Option<String> {
+    let golden = case.with_extension("err");
+    if bless() {
+        std::fs::write(&golden, actual).unwrap();
+        return None;
+    }
+    match std::fs::read_to_string(&golden) {
+        Ok(expected) if expected == actual => None,
+        Ok(expected) => Some(format!(
+            "{}:\n--- expected\n{expected}--- actual\n{actual}",
+            case.display()
+        )),
+        Err(_) => Some(format!(
+            "{} has no {} (run with BPHARNESS_BLESS=1):\n{actual}",
+            case.display(),
+            golden.display()
+        )),
+    }
+}
+
 #[rstest]
 fn invalid_fixtures_match_their_golden_errors() {
     let cases = cases();
@@ -40,23 +62,7 @@ fn invalid_fixtures_match_their_golden_errors() {
     let mut mismatches = Vec::new();
     for case in &cases {
         let actual = render(case);
-        let golden = case.with_extension("err");
-        if bless() {
-            std::fs::write(&golden, &actual).unwrap();
-            continue;
-        }
-        match std::fs::read_to_string(&golden) {
-            Ok(expected) if expected == actual => {}
-            Ok(expected) => mismatches.push(format!(
-                "{}:\n--- expected\n{expected}--- actual\n{actual}",
-                case.display()
-            )),
-            Err(_) => mismatches.push(format!(
-                "{} has no {} (run with BPHARNESS_BLESS=1):\n{actual}",
-                case.display(),
-                golden.display()
-            )),
-        }
+        mismatches.extend(against_golden(case, &actual));
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
@@ -107,23 +113,7 @@ fn invalid_schema_directories_match_their_golden_errors() {
             Err(err) => format!("{err}\n"),
         };
         assert!(!actual.contains("panicked"), "{actual}");
-        let golden = case.with_extension("err");
-        if bless() {
-            std::fs::write(&golden, &actual).unwrap();
-            continue;
-        }
-        match std::fs::read_to_string(&golden) {
-            Ok(expected) if expected == actual => {}
-            Ok(expected) => mismatches.push(format!(
-                "{}:\n--- expected\n{expected}--- actual\n{actual}",
-                case.display()
-            )),
-            Err(_) => mismatches.push(format!(
-                "{} has no {} (run with BPHARNESS_BLESS=1):\n{actual}",
-                case.display(),
-                golden.display()
-            )),
-        }
+        mismatches.extend(against_golden(case, &actual));
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
