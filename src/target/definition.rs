@@ -91,6 +91,18 @@ mod tests {
     }
 
     #[test]
+    fn the_suite_definition_matches_its_schema() {
+        let validator = crate::contract::SchemaSet::embedded()
+            .validator("bot-definition.schema.json")
+            .expect("the schema compiles");
+        let errors: Vec<String> = validator
+            .iter_errors(suite_definition())
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+
+    #[test]
     fn missing_lists_tags_states_and_events_a_bot_lacks() {
         let wanted = json!({
             "user": {"tags": {"suite": {}}}, "conversation": {"tags": {}}, "message": {"tags": {"late": {}}},

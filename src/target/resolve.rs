@@ -17,7 +17,8 @@ use super::provision::Admin;
 pub const IDENTITY_HEADER: &str = "x-bpharness-server";
 
 /// What was asked for, validated: flags and `BP_*` variables, before anything is started.
-#[derive(Debug, Clone, Default)]
+/// The default is the embedded reference server as `serve` starts it.
+#[derive(Debug, Clone)]
 pub struct TargetSpec {
     /// Base URL; `None` starts the embedded reference server.
     pub url: Option<String>,
@@ -37,6 +38,24 @@ pub struct TargetSpec {
     pub server: ServerConfig,
 }
 
+impl Default for TargetSpec {
+    fn default() -> Self {
+        TargetSpec {
+            url: None,
+            token: None,
+            bot_id: None,
+            workspace_id: None,
+            other_bot_id: None,
+            other_workspace_id: None,
+            other_workspace_bot_id: None,
+            grants: Vec::new(),
+            configure_bot: false,
+            provision: true,
+            server: ServerConfig::default(),
+        }
+    }
+}
+
 impl TargetSpec {
     /// A remote target reached with `token`.
     #[must_use]
@@ -44,7 +63,6 @@ impl TargetSpec {
         TargetSpec {
             url: Some(url.into()),
             token: Some(token.into()),
-            provision: true,
             ..TargetSpec::default()
         }
     }
@@ -54,7 +72,6 @@ impl TargetSpec {
     pub fn embedded(config: ServerConfig) -> Self {
         TargetSpec {
             server: config,
-            provision: true,
             ..TargetSpec::default()
         }
     }
