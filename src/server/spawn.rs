@@ -7,7 +7,8 @@
 //! ones are closed, requests under way are answered.
 //!
 //! The other server (`ServerConfig::other_server`) listens twice: the API, and its storage
-//! host on another port of the same address, which its file URLs point to.
+//! host on another port of the same address, which its file URLs point to (unless
+//! `FilesConfig::public_origin` names another origin, a proxy in front of it).
 
 use std::net::SocketAddr;
 use std::time::Duration;
