@@ -509,6 +509,24 @@ async fn the_other_server_stores_files_on_another_origin_with_xml_errors() {
     let r = api.http.put(&upload).body("hello").send().await.unwrap();
     assert_eq!(r.status(), 409);
     assert!(r.text().await.unwrap().starts_with("<?xml"));
+
+    // A public file: a permanent URL on the storage host, signed too.
+    let r = api
+        .put(
+            "/v1/files",
+            json!({ "key": "public.txt", "size": 3, "accessPolicies": ["public_content"] }),
+        )
+        .await;
+    let public = r.body["file"]["id"].as_str().unwrap().to_string();
+    let upload = r.body["file"]["uploadUrl"].as_str().unwrap().to_string();
+    let r = api.http.put(&upload).body("pub").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = poll(&api, &format!("/v1/files/{public}"), "/file/status", "upload_completed").await;
+    let url = r.body["file"]["url"].as_str().unwrap().to_string();
+    assert!(url.starts_with(&format!("{storage}/bp-public/")), "{url}");
+    assert_eq!(api.http.get(&url).send().await.unwrap().text().await.unwrap(), "pub");
+    let forged = url.replacen("X-Amz-Signature=", "X-Amz-Signature=A", 1);
+    assert_eq!(api.http.get(&forged).send().await.unwrap().status(), 403);
 }
 
 #[tokio::test]
