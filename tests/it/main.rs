@@ -12,6 +12,8 @@ mod server_tables;
 mod server_bots;
 // What one client can hold of the server: header read timeout, in-flight bound.
 mod server_limits;
+// Bot definitions followed, events processed, the identity header, the "other server".
+mod server_portable;
 // The namespace rule, generated from the catalogue: no caller sees or touches another bot's data.
 mod isolation;
 // Ctrl-C on the binary mid-run: the run ends, its record and reports are kept.
