@@ -6,15 +6,11 @@ use serde_json::Value;
 
 use crate::report::Leak;
 use crate::runner::{Http, Outgoing, RetryBudget, TransportError};
-use crate::server::{ServerConfig, ServerHandle, spawn_local};
+use crate::server::{IDENTITY_HEADER, IDENTITY_VALUE, ServerConfig, ServerHandle, spawn_local};
 
 use super::capability::{Capabilities, Kind, find};
 use super::definition::{missing, suite_definition, update_body};
 use super::provision::Admin;
-
-/// The response header by which a `bpharness serve` makes itself known; its value is
-/// `reference`. Other clients ignore it.
-pub const IDENTITY_HEADER: &str = "x-bpharness-server";
 
 /// What was asked for, validated: flags and `BP_*` variables, before anything is started.
 /// The default is the embedded reference server as `serve` starts it.
@@ -181,7 +177,7 @@ impl Target {
             .ok_or_else(|| TargetError::Usage("a token is needed with --target (--token or BP_TOKEN)".into()))?;
         let url = url.trim_end_matches('/').to_string();
         let identity = probe(http, &url, &token).await?;
-        let reference = identity.as_deref() == Some("reference");
+        let reference = identity.as_deref() == Some(IDENTITY_VALUE);
         let mut notices = Vec::new();
         let capabilities = if reference {
             notices.push("the target is a bpharness reference server: every capability".into());

@@ -26,6 +26,8 @@ mod checks;
 mod server_files;
 // The runner against the embedded server: the scenarios in scenarios/ pass.
 mod runner_suite;
+// The suite on a conformant server that is not the reference one, and on a remote serve.
+mod portable;
 // selftest: every fault of the reference server is caught by the suite; README's table.
 mod selftest;
 // Capture, schema inference and drift.
