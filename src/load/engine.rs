@@ -11,8 +11,8 @@ use tokio::sync::Notify;
 
 use crate::report::CheckOutcome;
 use crate::runner::{
-    Ctx, Expectation, Outgoing, Received, TransportError, assertions, capture_value, check_response, check_sent,
-    expectation,
+    Ctx, Exchanged, Expectation, Outgoing, Received, Shape, TransportError, assertions, capture_into, capture_value,
+    check_response, exchange,
 };
 use crate::scenario::Vars;
 use crate::scenario::template::render_value;
@@ -346,10 +346,13 @@ impl Shared {
         if self.is_stopped() {
             return Err("the load ended before this setup step".into());
         }
-        let built = self.ctx.build(request, vars, &[], None)?;
-        let expect = expectation(built.operation, step.expect.as_ref(), step.expect_error.as_ref(), vars);
-        let sent = self.ctx.send(built).await;
-        let (checks, body) = check_sent(&self.ctx, &sent, &expect, step.expect.as_ref(), vars);
+        let shape = Shape {
+            expect: step.expect.as_ref(),
+            error: step.expect_error.as_ref(),
+            schema: None,
+            assertions: true,
+        };
+        let Exchanged { sent, checks, body } = exchange(&self.ctx, request, vars, &[], None, shape).await?;
         let got = sent.result.as_ref().map_err(|e| e.to_string())?;
         // Setup is there to get ids: a wrong status stops it, while a body that breaks
         // its contract is noted and the load goes on (the load steps measure the contract).
@@ -365,10 +368,8 @@ impl Shared {
                 step.name, bad.check, bad.message
             ));
         }
-        for (name, source) in &step.capture {
-            let value = capture_value(source, got, body.as_ref())
-                .ok_or_else(|| format!("[capture] {name}: nothing at {source}"))?;
-            vars.insert(name.clone(), value);
+        if let Some(bad) = capture_into(&self.ctx, step, got, body.as_ref(), vars).first() {
+            return Err(format!("[capture] {}", bad.message));
         }
         Ok(())
     }

@@ -18,7 +18,7 @@ use crate::scenario::{Direction, PageStyle, Paginate, Step, Vars};
 
 use super::checks::{fail, pass};
 use super::exec::Ctx;
-use super::step::{check_sent, expectation, outcome_of};
+use super::step::{Exchanged, Shape, exchange, outcome_of};
 
 const KEPT_EXCHANGES: usize = 3;
 
@@ -84,22 +84,24 @@ pub async fn run_paginate(ctx: &Ctx, step: &Step, vars: &mut Vars, result: &mut 
                 body_override = Some(body);
             }
         }
-        let built = match ctx.build(&p.request, vars, &extra, body_override) {
-            Ok(b) => b,
+        let shape = Shape {
+            schema: p.schema.as_deref(),
+            ..Shape::default()
+        };
+        let Exchanged {
+            sent,
+            checks: page_checks,
+            body,
+        } = match exchange(ctx, &p.request, vars, &extra, body_override, shape).await {
+            Ok(done) => done,
             Err(e) => {
                 checks.push(fail("template", e));
                 finished = true;
                 break;
             }
         };
-        result.operation = built.operation.map(|o| o.id.to_string());
-        let mut expect = expectation(built.operation, None, None, vars);
-        if let Some(schema) = &p.schema {
-            expect.schema = Some(format!("responses/{schema}.json"));
-        }
-        let sent = ctx.send(built).await;
+        result.operation = sent.built.operation.map(|o| o.id.to_string());
         result.requests += 1;
-        let (page_checks, body) = check_sent(ctx, &sent, &expect, None, vars);
         let page_failed = outcome_of(&page_checks) == crate::report::Outcome::Failed;
         if page_failed || exchanges.len() < KEPT_EXCHANGES {
             exchanges.push(ctx.record(&sent));

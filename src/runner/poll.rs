@@ -15,7 +15,7 @@ use crate::scenario::{Step, Vars};
 
 use super::checks::{fail, pass};
 use super::exec::Ctx;
-use super::step::{capture_value, check_sent, expectation, outcome_of};
+use super::step::{Exchanged, Shape, capture_into, exchange, outcome_of};
 
 /// The states a move from `from` to `to` passes through unobserved, if the graph allows
 /// it in more than one step: the shortest such path, without its ends.
@@ -78,26 +78,30 @@ pub async fn run_poll(ctx: &Ctx, step: &Step, vars: &mut Vars, result: &mut Step
     let mut gaps: Vec<String> = Vec::new();
     let mut last_read: Option<Instant> = None;
     loop {
-        let built = match ctx.build(&p.request, vars, &[], None) {
-            Ok(b) => b,
+        let shape = Shape {
+            expect: step.expect.as_ref(),
+            error: None,
+            schema: p.schema.as_deref(),
+            assertions: false,
+        };
+        let Exchanged {
+            sent,
+            checks: response_checks,
+            body,
+        } = match exchange(ctx, &p.request, vars, &[], None, shape).await {
+            Ok(done) => done,
             Err(e) => {
                 checks.push(fail("template", e));
                 broken = true;
                 break;
             }
         };
-        result.operation = built.operation.map(|o| o.id.to_string());
-        let mut expect = expectation(built.operation, step.expect.as_ref(), None, vars);
-        if let Some(schema) = &p.schema {
-            expect.schema = Some(format!("responses/{schema}.json"));
-        }
-        let sent = ctx.send(built).await;
+        result.operation = sent.built.operation.map(|o| o.id.to_string());
         let read_at = Instant::now();
         let since_last = last_read
             .replace(read_at)
             .map(|at| read_at.duration_since(at).as_millis());
         result.requests += 1;
-        let (response_checks, body) = check_sent(ctx, &sent, &expect, None, vars);
         let failed = outcome_of(&response_checks) == crate::report::Outcome::Failed;
         if failed || exchanges.is_empty() {
             exchanges.push(ctx.record(&sent));
@@ -221,19 +225,7 @@ pub async fn run_poll(ctx: &Ctx, step: &Step, vars: &mut Vars, result: &mut Step
                 checks.extend(super::step::assertions(Some(expect), got, body.as_ref(), vars));
             }
             if let Ok(got) = &sent.result {
-                for (name, source) in &step.capture {
-                    match capture_value(source, got, body.as_ref()) {
-                        Some(v) => {
-                            if step.secret.contains(name)
-                                && let Some(s) = v.as_str()
-                            {
-                                ctx.redactor.add(s);
-                            }
-                            vars.insert(name.clone(), v);
-                        }
-                        None => checks.push(fail("capture", format!("{name}: nothing at {source}"))),
-                    }
-                }
+                checks.extend(capture_into(ctx, step, got, body.as_ref(), vars));
             }
             exchanges.push(ctx.record(&sent));
             break;

@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::api::Operation;
 use crate::report::{CheckOutcome, CheckResult, Exchange, Outcome, StepKind, StepResult};
 use crate::scenario::template::{render_string, render_value};
-use crate::scenario::{Expect, ExpectError, Step, Vars};
+use crate::scenario::{Expect, ExpectError, Request, Step, Vars};
 
 use super::assert::{Subject, evaluate, select};
 use super::checks::{Expectation, check_response, fail, pass};
@@ -135,6 +135,71 @@ pub fn outcome_of(checks: &[CheckResult]) -> Outcome {
     }
 }
 
+/// What a response of a step should be, beyond the catalogue's defaults.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Shape<'a> {
+    pub expect: Option<&'a Expect>,
+    pub error: Option<&'a ExpectError>,
+    /// A schema other than the operation's (`paginate.schema`, `poll.schema`).
+    pub schema: Option<&'a str>,
+    /// Evaluate `expect.assert` on this response (a poll asserts only on its last one).
+    pub assertions: bool,
+}
+
+/// One exchange of a step, checked.
+pub struct Exchanged {
+    pub sent: Sent,
+    pub checks: Vec<CheckResult>,
+    /// The body, when it parsed as JSON.
+    pub body: Option<Value>,
+}
+
+/// The one executor every kind of step (and load's setup) sends through: render the
+/// request, send it (429s waited out in `Ctx::send`), run the automatic checks and, when
+/// asked, the written assertions. `Err` is a request that could not be rendered.
+pub async fn exchange(
+    ctx: &Ctx,
+    request: &Request,
+    vars: &Vars,
+    extra_query: &[(String, Value)],
+    body_override: Option<Value>,
+    shape: Shape<'_>,
+) -> Result<Exchanged, String> {
+    let built = ctx.build(request, vars, extra_query, body_override)?;
+    let mut expect = expectation(built.operation, shape.expect, shape.error, vars);
+    if let Some(schema) = shape.schema {
+        expect.schema = Some(format!("responses/{schema}.json"));
+    }
+    // Wording is not in the contract: checked only where the target words errors as the
+    // reference server does.
+    if !ctx.capabilities.has("error-wording") {
+        expect.message_contains = None;
+    }
+    let sent = ctx.send(built).await;
+    let written = if shape.assertions { shape.expect } else { None };
+    let (checks, body) = check_sent(ctx, &sent, &expect, written, vars);
+    Ok(Exchanged { sent, checks, body })
+}
+
+/// Sets the step's `capture` variables from a response; a value not there fails `capture`.
+pub fn capture_into(ctx: &Ctx, step: &Step, got: &Received, body: Option<&Value>, vars: &mut Vars) -> Vec<CheckResult> {
+    let mut checks = Vec::new();
+    for (name, source) in &step.capture {
+        match capture_value(source, got, body) {
+            Some(v) => {
+                if step.secret.contains(name)
+                    && let Some(s) = v.as_str()
+                {
+                    ctx.redactor.add(s);
+                }
+                vars.insert(name.clone(), v);
+            }
+            None => checks.push(fail("capture", format!("{name}: nothing at {source}"))),
+        }
+    }
+    checks
+}
+
 /// The checks of one sent request: transport, automatic checks, assertions.
 pub fn check_sent(
     ctx: &Ctx,
@@ -174,24 +239,22 @@ pub async fn run_request(ctx: &Ctx, step: &Step, vars: &mut Vars, ledger: &mut L
         if step.repeat.is_some() {
             vars.insert("i".into(), i.into());
         }
-        let built = match ctx.build(request, vars, &[], None) {
-            Ok(b) => b,
+        let shape = Shape {
+            expect: step.expect.as_ref(),
+            error: step.expect_error.as_ref(),
+            schema: None,
+            assertions: true,
+        };
+        let Exchanged { sent, mut checks, body } = match exchange(ctx, request, vars, &[], None, shape).await {
+            Ok(done) => done,
             Err(e) => {
                 result.checks.push(fail("template", e));
                 break;
             }
         };
-        let operation = built.operation;
+        let operation = sent.built.operation;
         result.operation = operation.map(|o| o.id.to_string());
-        let mut expect = expectation(operation, step.expect.as_ref(), step.expect_error.as_ref(), vars);
-        // Wording is not in the contract: checked only where the target words errors as
-        // the reference server does.
-        if !ctx.capabilities.has("error-wording") {
-            expect.message_contains = None;
-        }
-        let sent = ctx.send(built).await;
         result.requests += 1;
-        let (mut checks, body) = check_sent(ctx, &sent, &expect, step.expect.as_ref(), vars);
         if let (Ok(got), Some(op)) = (&sent.result, operation)
             && (200..300).contains(&got.status)
             && let Some(body) = &body
@@ -199,19 +262,7 @@ pub async fn run_request(ctx: &Ctx, step: &Step, vars: &mut Vars, ledger: &mut L
             ledger.record(op.id, body, &sent.built.outgoing.headers);
         }
         if let Ok(got) = &sent.result {
-            for (name, source) in &step.capture {
-                match capture_value(source, got, body.as_ref()) {
-                    Some(v) => {
-                        if step.secret.contains(name)
-                            && let Some(s) = v.as_str()
-                        {
-                            ctx.redactor.add(s);
-                        }
-                        vars.insert(name.clone(), v);
-                    }
-                    None => checks.push(fail("capture", format!("{name}: nothing at {source}"))),
-                }
-            }
+            checks.extend(capture_into(ctx, step, got, body.as_ref(), vars));
             for (name, source) in &step.capture_all {
                 match capture_value(source, got, body.as_ref()) {
                     Some(v) => collected

@@ -8,7 +8,15 @@ fn bpharness(args: &[&str], envs: &[(&str, &str)]) -> Output {
     cmd.args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("NO_COLOR", "1");
-    for var in ["BP_API_URL", "BP_TOKEN", "BP_BOT_ID", "BP_WORKSPACE_ID"] {
+    for var in [
+        "BP_API_URL",
+        "BP_TOKEN",
+        "BP_BOT_ID",
+        "BP_WORKSPACE_ID",
+        "BP_OTHER_BOT_ID",
+        "BP_OTHER_WORKSPACE_ID",
+        "BP_OTHER_WORKSPACE_BOT_ID",
+    ] {
         cmd.env_remove(var);
     }
     for (k, v) in envs {
@@ -249,4 +257,37 @@ fn the_fault_catalogue_is_listed() {
     for fault in bpharness::server::fault::FAULTS {
         assert!(text.contains(fault.name()), "{fault} missing");
     }
+}
+
+#[test]
+fn an_unknown_capability_is_a_usage_error_with_a_hint() {
+    let out = bpharness(&["run", "--capability", "rankng"], &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("unknown capability `rankng`") && stderr.contains("`ranking`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_run_starts_by_naming_the_target_and_its_capabilities() {
+    let reports = temp_dir("capabilities");
+    let out = bpharness(
+        &[
+            "run",
+            "scenarios/contract/users.yaml",
+            "--report-dir",
+            reports.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(
+            "note: target embedded reference server (embedded reference server); capabilities: builtin-actions,"
+        ),
+        "{stderr}"
+    );
 }
