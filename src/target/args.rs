@@ -110,4 +110,32 @@ mod tests {
             "{err}"
         );
     }
+
+    #[test]
+    fn a_target_profile_grants_what_it_names() {
+        let dir = std::env::temp_dir().join(format!("bpharness-profile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("good.yaml");
+        std::fs::write(&good, "capabilities: [ranking, error-wording]\n").unwrap();
+        let args = TargetArgs {
+            capabilities: vec!["reference-limits".into()],
+            target_profile: Some(good),
+            ..TargetArgs::default()
+        };
+        assert_eq!(
+            args.spec().unwrap().grants,
+            ["reference-limits", "ranking", "error-wording"]
+        );
+        let bad = dir.join("bad.yaml");
+        std::fs::write(&bad, "capabilites: [ranking]\n").unwrap();
+        let args = TargetArgs {
+            target_profile: Some(bad),
+            ..TargetArgs::default()
+        };
+        let err = args.spec().unwrap_err();
+        assert!(
+            err.contains("invalid target profile") && err.contains("capabilites"),
+            "{err}"
+        );
+    }
 }
