@@ -14,3 +14,4 @@ pub mod runner;
 pub mod scenario;
 pub mod selftest;
 pub mod server;
+pub mod target;

@@ -78,7 +78,7 @@ pub async fn selftest(
     faults: &[Fault],
     mut on_verdict: impl FnMut(&FaultVerdict),
 ) -> Result<(RunReport, SelftestReport), RunError> {
-    if plan.target.is_some() {
+    if plan.target.url.is_some() {
         return Err(RunError::Usage(
             "selftest runs against the embedded server; drop --target".into(),
         ));
@@ -100,7 +100,7 @@ pub async fn selftest(
         while running.len() < FAULT_RUNS_AT_ONCE {
             let Some((index, fault)) = pending.next() else { break };
             let mut faulty = plan.clone();
-            faulty.server.faults = BTreeSet::from([fault]);
+            faulty.target.server.faults = BTreeSet::from([fault]);
             running.spawn(async move {
                 (
                     index,

@@ -62,9 +62,15 @@ pub struct DriftArgs {
 /// Runs `args` capturing every exchange; the run's own verdict is not the point here.
 async fn capture_run(args: &RunArgs) -> Result<Har, ExitCode> {
     let sink = CaptureSink::default();
-    let plan = RunPlan {
-        capture: Some(sink.clone()),
-        ..args.plan()
+    let plan = match args.plan() {
+        Ok(plan) => RunPlan {
+            capture: Some(sink.clone()),
+            ..plan
+        },
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Err(ExitCode::from(exit::USAGE));
+        }
     };
     match run(&plan, &mut [], Arc::new(AtomicBool::new(false))).await {
         Ok(_) => Ok(to_har(&sink.take())),

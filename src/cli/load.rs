@@ -15,21 +15,12 @@ use crate::load::{
 };
 use crate::server::fault::Fault;
 use crate::server::{RateLimit, ServerConfig};
+use crate::target::TargetArgs;
 
 #[derive(Debug, Args)]
 pub struct LoadArgs {
-    /// Base URL of the server under test; without it, the embedded reference server is started, rate limiter on.
-    #[arg(long, env = "BP_API_URL")]
-    pub target: Option<String>,
-    /// Bearer token for the target.
-    #[arg(long, env = "BP_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
-    /// Bot id sent as x-bot-id.
-    #[arg(long, env = "BP_BOT_ID")]
-    pub bot_id: Option<String>,
-    /// Workspace id sent as x-workspace-id.
-    #[arg(long, env = "BP_WORKSPACE_ID")]
-    pub workspace_id: Option<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Load profile (YAML): the weighted steps and the run's defaults.
     #[arg(long, default_value = "scenarios/load/default.yaml")]
     pub profile: PathBuf,
@@ -164,16 +155,15 @@ impl LoadArgs {
             Some("off") => None,
             Some(text) => Some(text.parse::<RateLimit>().map_err(usage)?),
         };
-        let mut tokens = Vec::new();
-        if let Some(token) = &self.token {
-            tokens.push(token.clone());
-        }
+        let mut target = self.target.spec().map_err(usage)?;
+        target.server = ServerConfig {
+            faults: self.faults.iter().copied().collect(),
+            rate_limit,
+            ..ServerConfig::default()
+        };
         Ok(LoadPlan {
             workload,
-            target: self.target.clone(),
-            token: self.token.clone(),
-            bot_id: self.bot_id.clone(),
-            workspace_id: self.workspace_id.clone(),
+            target,
             model,
             ramp,
             duration,
@@ -184,11 +174,6 @@ impl LoadArgs {
             tail,
             timeout: Duration::from_secs_f64(self.timeout.clamp(0.001, 3600.0)),
             strict: self.strict,
-            server: ServerConfig {
-                faults: self.faults.iter().copied().collect(),
-                rate_limit,
-                ..ServerConfig::default()
-            },
         })
     }
 }

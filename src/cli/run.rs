@@ -12,6 +12,7 @@ use clap::{Args, ValueEnum};
 use crate::exit;
 use crate::report::{JsonLinesReporter, Reporter, TerminalReporter, write_files};
 use crate::runner::{RunError, RunPlan, run as run_plan};
+use crate::target::TargetArgs;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Color {
@@ -24,27 +25,8 @@ pub enum Color {
 pub struct RunArgs {
     /// Scenario files or directories (default: scenarios/).
     pub paths: Vec<PathBuf>,
-    /// Base URL of the server under test; without it, the embedded reference server is started.
-    #[arg(long, env = "BP_API_URL")]
-    pub target: Option<String>,
-    /// Bearer token for the target.
-    #[arg(long, env = "BP_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
-    /// Bot id sent as x-bot-id.
-    #[arg(long, env = "BP_BOT_ID")]
-    pub bot_id: Option<String>,
-    /// Workspace id sent as x-workspace-id.
-    #[arg(long, env = "BP_WORKSPACE_ID")]
-    pub workspace_id: Option<String>,
-    /// A second bot the token may use, for isolation scenarios.
-    #[arg(long, env = "BP_OTHER_BOT_ID")]
-    pub other_bot_id: Option<String>,
-    /// A workspace the token may not enter, for isolation scenarios.
-    #[arg(long, env = "BP_OTHER_WORKSPACE_ID")]
-    pub other_workspace_id: Option<String>,
-    /// A bot of that other workspace, for isolation scenarios.
-    #[arg(long, env = "BP_OTHER_WORKSPACE_BOT_ID")]
-    pub other_workspace_bot_id: Option<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Run only scenarios with one of these tags (repeatable).
     #[arg(long = "tag")]
     pub tags: Vec<String>,
@@ -72,31 +54,40 @@ pub struct RunArgs {
     /// Also write every exchange to this HAR 1.2 file (secrets masked).
     #[arg(long)]
     pub capture: Option<PathBuf>,
+    /// Multiply every poll deadline by this, for a server slower than the suite expects.
+    #[arg(long, default_value_t = 1.0, value_parser = parse_time_scale)]
+    pub time_scale: f64,
+    /// Seconds the whole run may wait for rate limits (429 with Retry-After) before a 429 fails its step.
+    #[arg(long, default_value_t = 120.0)]
+    pub max_retry_wait: f64,
+}
+
+fn parse_time_scale(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(f) if (0.01..=1000.0).contains(&f) => Ok(f),
+        _ => Err(format!("expected a number from 0.01 to 1000, got {text:?}")),
+    }
 }
 
 impl RunArgs {
-    pub fn plan(&self) -> RunPlan {
-        RunPlan {
+    pub fn plan(&self) -> Result<RunPlan, String> {
+        Ok(RunPlan {
             paths: if self.paths.is_empty() {
                 vec![PathBuf::from("scenarios")]
             } else {
                 self.paths.clone()
             },
-            target: self.target.clone(),
-            token: self.token.clone(),
-            bot_id: self.bot_id.clone(),
-            workspace_id: self.workspace_id.clone(),
-            other_bot_id: self.other_bot_id.clone(),
-            other_workspace_id: self.other_workspace_id.clone(),
-            other_workspace_bot_id: self.other_workspace_bot_id.clone(),
+            target: self.target.spec()?,
             tags: self.tags.clone(),
             jobs: usize::from(self.jobs),
             fail_fast: self.fail_fast,
             strict: self.strict,
             timeout: Duration::from_secs_f64(self.timeout.clamp(0.001, 3600.0)),
             schemas_dir: self.schemas.clone(),
+            time_scale: self.time_scale,
+            max_retry_wait: Duration::from_secs_f64(self.max_retry_wait.clamp(0.0, 86_400.0)),
             ..RunPlan::default()
-        }
+        })
     }
 
     fn color(&self) -> bool {
@@ -123,7 +114,13 @@ fn watch_interrupts(cancelled: Arc<AtomicBool>) {
 }
 
 pub async fn run(args: RunArgs) -> ExitCode {
-    let mut plan = args.plan();
+    let mut plan = match args.plan() {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
     let sink = args.capture.as_ref().map(|_| crate::capture::CaptureSink::default());
     plan.capture = sink.clone();
     if let Err(e) = std::fs::create_dir_all(&args.report_dir) {

@@ -45,7 +45,13 @@ fn write_selftest_json(dir: &std::path::Path, report: &SelftestReport) -> std::i
 }
 
 pub async fn run(args: SelftestArgs) -> ExitCode {
-    let plan = args.run.plan();
+    let plan = match args.run.plan() {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(crate::exit::USAGE);
+        }
+    };
     let faults: Vec<Fault> = if args.faults.is_empty() {
         suite_faults()
     } else {

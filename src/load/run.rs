@@ -8,9 +8,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::contract::SchemaSet;
-use crate::runner::{Http, RunPlan, context, probe, resolve_target};
+use crate::runner::{DEFAULT_MAX_RETRY_WAIT, Http, RetryBudget, context};
+use crate::server::RateLimit;
 use crate::server::fault::Fault;
-use crate::server::{RateLimit, ServerConfig};
+use crate::target::{Target, TargetError, TargetSpec};
+
+/// The most of a response body read under load.
+const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
 use super::client::LeanTarget;
 use super::closed::run_closed;
@@ -57,10 +61,8 @@ pub struct TailPlan {
 #[derive(Debug, Clone)]
 pub struct LoadPlan {
     pub workload: Workload,
-    pub target: Option<String>,
-    pub token: Option<String>,
-    pub bot_id: Option<String>,
-    pub workspace_id: Option<String>,
+    /// The server under test; its `server` settings apply when it is the embedded one.
+    pub target: TargetSpec,
     pub model: Model,
     pub ramp: Duration,
     pub duration: Duration,
@@ -71,8 +73,6 @@ pub struct LoadPlan {
     pub tail: Option<TailPlan>,
     pub timeout: Duration,
     pub strict: bool,
-    /// The embedded server's settings, when it is the target.
-    pub server: ServerConfig,
 }
 
 /// Why a load run could not give figures.
@@ -104,30 +104,22 @@ pub struct Snapshot {
 
 /// Runs `plan`; `progress` is called about once a second while the load runs.
 pub async fn run_load(plan: &LoadPlan, mut progress: Option<Progress>) -> Result<LoadReport, LoadError> {
-    let run_plan = RunPlan {
-        target: plan.target.clone(),
-        token: plan.token.clone(),
-        bot_id: plan.bot_id.clone(),
-        workspace_id: plan.workspace_id.clone(),
-        timeout: plan.timeout,
-        strict: plan.strict,
-        server: plan.server.clone(),
-        ..RunPlan::default()
-    };
-    let target = resolve_target(&run_plan).await.map_err(|e| match e {
-        crate::runner::RunError::Server(io) => LoadError::Server(io),
-        other => LoadError::Usage(other.to_string()),
-    })?;
-    let http = Http::new(plan.timeout, run_plan.max_body_bytes).map_err(|e| LoadError::Usage(e.to_string()))?;
-    probe(&http, &target).await.map_err(|e| match e {
-        crate::runner::RunError::Unreachable { target, reason } => LoadError::Unreachable { target, reason },
-        other => LoadError::Usage(other.to_string()),
-    })?;
+    let http = Http::new(plan.timeout, MAX_BODY_BYTES).map_err(|e| LoadError::Usage(e.to_string()))?;
+    // Setup (users, conversations...) waits out rate limits like a run; the load itself
+    // counts 429s instead.
+    let retry = Arc::new(RetryBudget::new(DEFAULT_MAX_RETRY_WAIT));
     let run_id = format!("{:08x}", rand::random::<u32>());
+    let target = Target::resolve(&plan.target, &http, &retry, &run_id)
+        .await
+        .map_err(|e| match e {
+            TargetError::Server(io) => LoadError::Server(io),
+            TargetError::Unreachable { target, reason } => LoadError::Unreachable { target, reason },
+            TargetError::Usage(m) => LoadError::Usage(m),
+        })?;
     let ctx = Arc::new(context(
         &target,
         run_id,
-        http,
+        http.clone(),
         SchemaSet::embedded(),
         plan.strict,
         Arc::new(AtomicBool::new(false)),
@@ -145,7 +137,7 @@ pub async fn run_load(plan: &LoadPlan, mut progress: Option<Progress>) -> Result
             lanes,
             lean,
             timeout: plan.timeout,
-            max_body: run_plan.max_body_bytes,
+            max_body: MAX_BODY_BYTES,
             respect_retry_after: plan.respect_retry_after,
             duration: plan.duration,
             requests: plan.requests,
@@ -222,9 +214,7 @@ pub async fn run_load(plan: &LoadPlan, mut progress: Option<Progress>) -> Result
     };
 
     let report = build_report(plan, &shared, &target, started_at, duration_s, recovery, honesty);
-    if let Some(server) = target.server {
-        server.stop().await;
-    }
+    let _ = target.release(&http, &retry).await;
     Ok(report)
 }
 
@@ -308,7 +298,7 @@ async fn honesty_probe(shared: &Arc<Shared>) -> Option<Honesty> {
 fn build_report(
     plan: &LoadPlan,
     shared: &Shared,
-    target: &crate::runner::Target,
+    target: &Target,
     started_at: String,
     duration_s: f64,
     recovery: Option<Recovery>,
@@ -357,20 +347,16 @@ fn build_report(
         Model::Closed { users } => ("closed", Some(users), None),
         Model::Open { rate } => ("open", None, Some(rate)),
     };
-    let embedded = target.server.is_some();
+    let embedded = target.is_embedded();
     let faults: BTreeSet<Fault> = if embedded {
-        plan.server.faults.clone()
+        plan.target.server.faults.clone()
     } else {
         BTreeSet::new()
     };
     let mut report = LoadReport {
         format_version: LOAD_FORMAT_VERSION,
         tool: format!("bpharness {}", env!("CARGO_PKG_VERSION")),
-        target: if embedded {
-            "embedded reference server".into()
-        } else {
-            target.url.clone()
-        },
+        target: target.label(),
         embedded,
         profile: workload.profile.name.clone(),
         model: ModelReport {
@@ -384,7 +370,7 @@ fn build_report(
         },
         segments: vec![plan.segment],
         server_rate_limit: if embedded {
-            plan.server.rate_limit.map(|r| r.to_string())
+            plan.target.server.rate_limit.map(|r| r.to_string())
         } else {
             None
         },

@@ -99,12 +99,25 @@ fn header(w: &mut dyn Write, report: &RunReport) -> io::Result<()> {
         let faults: Vec<String> = report.faults.iter().map(|f| Esc(f).to_string()).collect();
         writeln!(w, "<dt>faults</dt><dd>{}</dd>", faults.join(", "))?;
     }
+    let capabilities: Vec<String> = report.capabilities.iter().map(|c| Esc(c).to_string()).collect();
+    let capabilities = if capabilities.is_empty() {
+        "none beyond the docs".to_string()
+    } else {
+        capabilities.join(", ")
+    };
+    writeln!(w, "<dt>capabilities</dt><dd>{capabilities}</dd>")?;
+    for (name, why) in &report.missing_capabilities {
+        writeln!(w, "<dt>lacks {}</dt><dd>{}</dd>", Esc(name), Esc(why))?;
+    }
     writeln!(w, "</dl>\n<ul class=\"counts\">")?;
     let counts = [
         format!("<li>{} passed</li>", s.scenarios_passed),
         format!("<li>{} failed</li>", s.scenarios_failed),
         format!("<li>{} skipped</li>", s.scenarios_skipped),
-        format!("<li>{} steps ({} failed)</li>", s.steps, s.steps_failed),
+        format!(
+            "<li>{} steps ({} failed, {} skipped, {} blocked)</li>",
+            s.steps, s.steps_failed, s.steps_skipped, s.steps_blocked
+        ),
         format!("<li>{} checks ({} failed)</li>", s.checks, s.checks_failed),
         format!("<li>{}</li>", plural(s.warnings, "warning")),
         format!("<li>{}</li>", plural(s.requests, "request")),
@@ -113,7 +126,26 @@ fn header(w: &mut dyn Write, report: &RunReport) -> io::Result<()> {
             s.operations_covered, s.operations_total
         ),
     ];
-    writeln!(w, "{}\n</ul>\n</header>", counts.concat())
+    writeln!(w, "{}\n</ul>", counts.concat())?;
+    if !s.skipped_by_reason.is_empty() {
+        writeln!(
+            w,
+            "<h2>Skipped and blocked steps, by reason</h2>\n<table class=\"skips\">"
+        )?;
+        for (reason, n) in &s.skipped_by_reason {
+            writeln!(w, "<tr><td>{n}</td><td>{}</td></tr>", Esc(reason))?;
+        }
+        writeln!(w, "</table>")?;
+    }
+    if s.rate_limit_retries > 0 {
+        writeln!(
+            w,
+            "<p>Rate limited: {} waited out and sent again, {:.1} s of waiting.</p>",
+            plural(s.rate_limit_retries, "answer"),
+            s.rate_limit_wait_ms / 1000.0
+        )?;
+    }
+    writeln!(w, "</header>")
 }
 
 fn failures(w: &mut dyn Write, report: &RunReport) -> io::Result<()> {
@@ -206,6 +238,9 @@ fn scenarios(w: &mut dyn Write, report: &RunReport) -> io::Result<()> {
 
 /// A step's checks (only the failed ones for the failures section), poll trace and exchanges.
 fn step_body(w: &mut dyn Write, step: &StepResult, only_failed: bool) -> io::Result<()> {
+    if let Some(skip) = &step.skip {
+        writeln!(w, "<p class=\"skip\">{}</p>", Esc(&skip.reason))?;
+    }
     let checks: Vec<&CheckResult> = step
         .checks
         .iter()

@@ -38,7 +38,13 @@ fn suite(scenario: &ScenarioResult) -> TestSuite {
 fn case(file: &str, step: &StepResult) -> TestCase {
     let status = match step.outcome {
         Outcome::Passed => TestCaseStatus::success(),
-        Outcome::Skipped => TestCaseStatus::skipped(),
+        Outcome::Skipped => {
+            let mut status = TestCaseStatus::skipped();
+            if let Some(skip) = &step.skip {
+                status.set_message(skip.reason.as_str());
+            }
+            status
+        }
         Outcome::Failed => {
             let failed: Vec<_> = step.checks.iter().filter(|c| c.outcome == CheckOutcome::Fail).collect();
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
@@ -92,22 +98,28 @@ mod tests {
     fn counts_follow_the_steps() {
         let xml = render(&sample::rich());
         assert!(xml.starts_with("<?xml"));
-        assert!(xml.contains(r#"<testsuites name="bpharness" tests="4" failures="1" errors="0""#));
+        assert!(xml.contains(r#"<testsuites name="bpharness" tests="6" failures="1" errors="0""#));
         assert_eq!(xml.matches("<testsuite ").count(), 3);
         assert_eq!(
             xml.matches("</testsuite>").count() + xml.matches("<testsuite ").count(),
             6
         );
-        assert_eq!(xml.matches("<testcase ").count(), 4);
+        assert_eq!(xml.matches("<testcase ").count(), 6);
         assert!(xml.contains(r#"tests="3" disabled="1" errors="0" failures="1""#));
         assert!(xml.contains(r#"skipped="1""#));
+        // A skipped step says why.
+        assert!(xml.contains(r#"tests="2" disabled="2""#));
+        assert!(xml.contains(r#"<skipped message="requires reference-storage: not the reference server"#));
+        assert!(
+            xml.contains(r#"<skipped message="blocked: needs file_id from &quot;storage errors are JSON&quot;"/>"#)
+        );
     }
 
     #[test]
     fn output_parses_back() {
         let xml = render(&sample::rich());
         let parsed = Report::deserialize_from_str(&xml).unwrap();
-        assert_eq!((parsed.tests, parsed.failures, parsed.errors), (4, 1, 0));
+        assert_eq!((parsed.tests, parsed.failures, parsed.errors), (6, 1, 0));
         let users = &parsed.test_suites[0];
         assert_eq!(users.name.as_str(), "users <script>alert(1)</script>");
         let names: Vec<&str> = users.test_cases.iter().map(|c| c.name.as_str()).collect();

@@ -14,8 +14,40 @@ pub const FORMAT_VERSION: u32 = 1;
 pub enum Outcome {
     Passed,
     Failed,
-    /// Not run (an earlier failure with `--fail-fast`, or a step after a failed setup).
+    /// Not run; a step says why in its `skip`.
     Skipped,
+}
+
+/// Why a step did not run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skip {
+    pub kind: SkipKind,
+    /// One line: the requirement and why the target lacks it, or the variable and the step
+    /// that should have captured it.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipKind {
+    /// The step requires a capability or an input the target lacks.
+    Requirement,
+    /// The step uses a variable that a failed or skipped step should have captured.
+    Blocked,
+    /// The run was interrupted (Ctrl-C, `--fail-fast`) before the step.
+    Interrupted,
+}
+
+impl Skip {
+    /// The reason as a report groups it: `requires ranking`, `blocked`, `interrupted`.
+    #[must_use]
+    pub fn group(&self) -> String {
+        match self.kind {
+            SkipKind::Requirement => self.reason.split(':').next().unwrap_or(&self.reason).trim().to_string(),
+            SkipKind::Blocked => "blocked by an earlier step".into(),
+            SkipKind::Interrupted => "interrupted".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -124,6 +156,9 @@ pub struct StepResult {
     /// Values a `poll` step observed, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trace: Vec<String>,
+    /// Why the step did not run, when `outcome` is `skipped`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip: Option<Skip>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -165,6 +200,20 @@ pub struct Summary {
     pub scenarios_skipped: u64,
     pub steps: u64,
     pub steps_failed: u64,
+    /// Steps not run for a requirement the target lacks.
+    #[serde(default)]
+    pub steps_skipped: u64,
+    /// Steps not run because an earlier step failed to give them a variable.
+    #[serde(default)]
+    pub steps_blocked: u64,
+    /// Skipped and blocked steps by reason (`requires ranking`, `blocked by an earlier step`).
+    #[serde(default)]
+    pub skipped_by_reason: std::collections::BTreeMap<String, u64>,
+    /// 429 answers waited out and sent again, and the time spent waiting.
+    #[serde(default)]
+    pub rate_limit_retries: u64,
+    #[serde(default)]
+    pub rate_limit_wait_ms: f64,
     pub checks: u64,
     pub checks_failed: u64,
     pub warnings: u64,
@@ -181,6 +230,12 @@ pub struct RunReport {
     pub target: String,
     /// The target was the embedded reference server.
     pub embedded: bool,
+    /// What the target can do beyond the docs (and the inputs the run had).
+    #[serde(default)]
+    pub capabilities: Vec<String>,
+    /// What the target lacks, with the reason: steps requiring these were skipped.
+    #[serde(default)]
+    pub missing_capabilities: std::collections::BTreeMap<String, String>,
     pub strict: bool,
     /// Faults switched on in the embedded server, if any (self-test runs).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

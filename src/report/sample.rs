@@ -53,6 +53,7 @@ fn step(name: &str, outcome: Outcome) -> StepResult {
         exchanges: Vec::new(),
         requests: 1,
         trace: Vec::new(),
+        skip: None,
     }
 }
 
@@ -147,7 +148,26 @@ pub(crate) fn rich() -> RunReport {
         tags: vec!["contract".into()],
         outcome: Outcome::Skipped,
         duration_ms: 0.0,
-        steps: Vec::new(),
+        steps: vec![
+            StepResult {
+                checks: Vec::new(),
+                requests: 0,
+                skip: Some(Skip {
+                    kind: SkipKind::Requirement,
+                    reason: "requires reference-storage: not the reference server (grant with --capability)".into(),
+                }),
+                ..step("storage errors are JSON", Outcome::Skipped)
+            },
+            StepResult {
+                checks: Vec::new(),
+                requests: 0,
+                skip: Some(Skip {
+                    kind: SkipKind::Blocked,
+                    reason: "blocked: needs file_id from \"storage errors are JSON\"".into(),
+                }),
+                ..step("read the file", Outcome::Skipped)
+            },
+        ],
     };
 
     RunReport {
@@ -155,6 +175,12 @@ pub(crate) fn rich() -> RunReport {
         tool: "bpharness 0.1.0".into(),
         target: "http://127.0.0.1:3000".into(),
         embedded: true,
+        capabilities: vec!["ranking".into(), "workspace".into()],
+        missing_capabilities: [(
+            "reference-storage".to_string(),
+            "not the reference server (grant with --capability)".to_string(),
+        )]
+        .into(),
         strict: false,
         faults: vec!["latency=50ms".into()],
         started_at: "2025-01-02T03:04:05Z".into(),
@@ -165,8 +191,17 @@ pub(crate) fn rich() -> RunReport {
             scenarios_passed: 1,
             scenarios_failed: 1,
             scenarios_skipped: 1,
-            steps: 4,
+            steps: 6,
             steps_failed: 1,
+            steps_skipped: 1,
+            steps_blocked: 1,
+            skipped_by_reason: [
+                ("requires reference-storage".to_string(), 1),
+                ("blocked by an earlier step".to_string(), 1),
+            ]
+            .into(),
+            rate_limit_retries: 2,
+            rate_limit_wait_ms: 2000.0,
             checks: 5,
             checks_failed: 2,
             warnings: 1,
@@ -220,6 +255,8 @@ pub(crate) fn minimal() -> RunReport {
         tool: "bpharness 0.1.0".into(),
         target: "http://127.0.0.1:3000".into(),
         embedded: false,
+        capabilities: Vec::new(),
+        missing_capabilities: Default::default(),
         strict: true,
         faults: Vec::new(),
         started_at: "2025-01-02T03:04:05+01:00".into(),

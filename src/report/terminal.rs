@@ -177,6 +177,27 @@ impl<W: Write> TerminalReporter<W> {
 
     fn summary(&mut self, report: &RunReport) -> io::Result<()> {
         let s = &report.summary;
+        if s.steps_skipped + s.steps_blocked > 0 {
+            let ran = s.steps - s.steps_skipped - s.steps_blocked;
+            writeln!(
+                self.out,
+                "steps: {ran} of {} run, {} skipped, {} blocked; by reason:",
+                s.steps, s.steps_skipped, s.steps_blocked
+            )?;
+            let mut reasons: Vec<(&String, &u64)> = s.skipped_by_reason.iter().collect();
+            reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            for (reason, n) in reasons {
+                writeln!(self.out, "  {n:>4}  {reason}")?;
+            }
+        }
+        if s.rate_limit_retries > 0 {
+            writeln!(
+                self.out,
+                "rate limited: {} waited out and sent again, {:.1} s of waiting",
+                plural(s.rate_limit_retries, "answer"),
+                s.rate_limit_wait_ms / 1000.0
+            )?;
+        }
         let failed = format!("{} failed", s.scenarios_failed);
         let failed = if s.scenarios_failed > 0 {
             self.paint(RED, &failed)
@@ -355,6 +376,10 @@ mod tests {
             "covered 1 of 60 operations",
             "leaks (1), left on the target:",
             "  DELETE /v1/chat/users/user_1 (users): status 500",
+            "steps: 4 of 6 run, 1 skipped, 1 blocked; by reason:",
+            "     1  blocked by an earlier step",
+            "     1  requires reference-storage",
+            "rate limited: 2 answers waited out and sent again, 2.0 s of waiting",
             "1 passed, 1 failed, 1 skipped",
             "5 checks (2 failed), 1 warning, 6 requests in 1.23 s",
         ]);

@@ -36,7 +36,14 @@ pub const CHECKS: &[(&str, &str)] = &[
         "the error type is in the catalogue and the catalogue gives it this status",
     ),
     ("error-type", "the error type is the one the scenario expects"),
-    ("error-message", "the error message mentions what the scenario expects"),
+    (
+        "error-message",
+        "the error message mentions what the scenario expects (only with the error-wording capability)",
+    ),
+    (
+        "rate-limit",
+        "a 429 is waited out within the run's budget (--max-retry-wait); an exhausted budget fails",
+    ),
     ("assert", "a scenario assertion on a body value or a header"),
     ("capture", "a value the scenario captures is there"),
     ("template", "the request could be built (every variable defined)"),

@@ -15,6 +15,8 @@ use crate::scenario::{Request, Vars};
 
 use super::http::{Http, Outgoing, Received, TransportError, encode_query};
 use super::redact::Redactor;
+use super::retry::{RetryBudget, Verdict};
+use crate::target::Capabilities;
 
 /// Kept of a response body in reports; longer bodies are cut (and marked so).
 const REPORT_BODY_LIMIT: usize = 64 * 1024;
@@ -37,6 +39,12 @@ pub struct Ctx {
     pub cancelled: Arc<AtomicBool>,
     /// Every exchange, whole, when the run captures its traffic.
     pub capture: Option<crate::capture::CaptureSink>,
+    /// What the target can do beyond the docs; steps needing more are skipped.
+    pub capabilities: Capabilities,
+    /// Waits for rate limits, shared by every request of the run.
+    pub retry: Arc<RetryBudget>,
+    /// Poll deadlines are multiplied by this (`--time-scale`).
+    pub time_scale: f64,
 }
 
 /// A request as built from a scenario, before sending.
@@ -49,6 +57,8 @@ pub struct Built {
 pub struct Sent {
     pub built: Built,
     pub result: Result<Received, TransportError>,
+    /// The answer is a 429 that was not waited out, and why.
+    pub rate_limited: Option<String>,
 }
 
 impl Ctx {
@@ -179,21 +189,56 @@ impl Ctx {
             || body.is_some_and(|b| in_text(&String::from_utf8_lossy(b)))
     }
 
-    /// Sends a built request and counts it in the coverage table.
+    /// Sends a built request, waits out rate limits, and counts it in the coverage table.
     ///
-    /// An interrupt abandons a request under way, so a run that waits on a slow server
-    /// still ends at once; a request sent after the interrupt (clean-up) is bounded by the
-    /// timeout alone.
+    /// A 429 is sent again after its `Retry-After` (or a backoff) while the run's budget
+    /// lasts: real servers rate-limit, and a wait is not a failure. Only the final answer
+    /// is checked and recorded.
     pub async fn send(&self, built: Built) -> Sent {
+        let mut attempt = 0;
+        loop {
+            let (result, started) = self.send_once(&built.outgoing).await;
+            let verdict = match &result {
+                Ok(got) => self.retry.decide(got, attempt),
+                Err(_) => Verdict::Keep,
+            };
+            match verdict {
+                Verdict::Retry(wait) if !self.is_cancelled() => {
+                    tokio::select! {
+                        () = tokio::time::sleep(wait) => {}
+                        () = self.until_cancelled() => {}
+                    }
+                    attempt += 1;
+                }
+                Verdict::Retry(_) | Verdict::Keep => return self.finish(built, result, started, None),
+                Verdict::GiveUp(reason) => return self.finish(built, result, started, Some(reason)),
+            }
+        }
+    }
+
+    /// One attempt. An interrupt abandons a request under way, so a run that waits on a
+    /// slow server still ends at once; a request sent after the interrupt (clean-up) is
+    /// bounded by the timeout alone.
+    async fn send_once(&self, out: &Outgoing) -> (Result<Received, TransportError>, chrono::DateTime<chrono::Utc>) {
         let started = chrono::Utc::now();
         let result = if self.is_cancelled() {
-            self.http.send(&built.outgoing).await
+            self.http.send(out).await
         } else {
             tokio::select! {
-                result = self.http.send(&built.outgoing) => result,
+                result = self.http.send(out) => result,
                 () = self.until_cancelled() => Err(TransportError::Interrupted),
             }
         };
+        (result, started)
+    }
+
+    fn finish(
+        &self,
+        built: Built,
+        result: Result<Received, TransportError>,
+        started: chrono::DateTime<chrono::Utc>,
+        rate_limited: Option<String>,
+    ) -> Sent {
         if let Some(sink) = &self.capture {
             sink.push(captured(started, &built.outgoing, &result));
         }
@@ -218,7 +263,11 @@ impl Ctx {
                 row.error_types.insert(t);
             }
         }
-        Sent { built, result }
+        Sent {
+            built,
+            result,
+            rate_limited,
+        }
     }
 
     /// The exchange as the report keeps it (secrets are masked later, in one pass).
@@ -370,6 +419,9 @@ mod tests {
             coverage: Default::default(),
             cancelled: Default::default(),
             capture: None,
+            capabilities: Capabilities::all(),
+            retry: Arc::new(RetryBudget::new(std::time::Duration::from_secs(1))),
+            time_scale: 1.0,
         }
     }
 

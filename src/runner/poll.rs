@@ -63,7 +63,12 @@ pub async fn run_poll(ctx: &Ctx, step: &Step, vars: &mut Vars, result: &mut Step
     let Some(p) = &step.poll else { return };
     result.kind = StepKind::Poll;
     let started = Instant::now();
-    let deadline = started + Duration::from_millis(p.timeout_ms);
+    // Deadlines stretch with --time-scale; reads back off (x1.5, at most 2 s apart) so a
+    // slow server is not hammered while it deploys or indexes.
+    let timeout = Duration::from_millis(p.timeout_ms).mul_f64(ctx.time_scale.max(0.01));
+    let deadline = started + timeout;
+    let mut interval = Duration::from_millis(p.interval_ms.max(1));
+    let longest = Duration::from_secs(2).max(interval);
     let mut checks: Vec<CheckResult> = Vec::new();
     let mut exchanges: Vec<Exchange> = Vec::new();
     let mut trace: Vec<String> = Vec::new();
@@ -236,7 +241,11 @@ pub async fn run_poll(ctx: &Ctx, step: &Step, vars: &mut Vars, result: &mut Step
         if Instant::now() >= deadline || ctx.is_cancelled() {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(p.interval_ms.max(1))).await;
+        tokio::time::sleep(interval.min(deadline.saturating_duration_since(Instant::now()))).await;
+        if !p.every_state {
+            // A poll that must see every state keeps its pace.
+            interval = interval.mul_f64(1.5).min(longest);
+        }
     }
     if !broken {
         if reached {
@@ -262,7 +271,7 @@ pub async fn run_poll(ctx: &Ctx, step: &Step, vars: &mut Vars, result: &mut Step
                 format!(
                     "none of {} within {} ms; trace {}",
                     p.until.join(", "),
-                    p.timeout_ms,
+                    timeout.as_millis(),
                     trace.join(" → ")
                 ),
             ));

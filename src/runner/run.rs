@@ -15,30 +15,24 @@ use tokio::task::JoinSet;
 use crate::api::OPERATIONS;
 use crate::contract::{SchemaError, SchemaSet};
 use crate::report::{
-    CheckOutcome, FORMAT_VERSION, Leak, Outcome, Reporter, RunEvent, RunReport, ScenarioResult, Summary,
+    CheckOutcome, FORMAT_VERSION, Leak, Outcome, Reporter, RunEvent, RunReport, ScenarioResult, SkipKind, Summary,
 };
 use crate::scenario::{LoadOptions, LoadedScenario, ScenarioError, load_paths_with};
-use crate::server::{ServerConfig, ServerHandle, spawn_local};
+use crate::server::ServerConfig;
+use crate::target::{Target, TargetError, TargetSpec};
 
 use super::exec::Ctx;
-use super::http::{Http, Outgoing, TransportError};
-use super::provision::{Admin, Provisioned};
+use super::http::Http;
 use super::redact::Redactor;
+use super::retry::RetryBudget;
 use super::scenario::run_scenario;
 
 /// Everything a run needs, validated.
 #[derive(Debug, Clone)]
 pub struct RunPlan {
     pub paths: Vec<PathBuf>,
-    /// `None`: start the embedded reference server.
-    pub target: Option<String>,
-    pub token: Option<String>,
-    pub bot_id: Option<String>,
-    pub workspace_id: Option<String>,
-    pub other_bot_id: Option<String>,
-    pub other_workspace_id: Option<String>,
-    /// A bot of that other workspace.
-    pub other_workspace_bot_id: Option<String>,
+    /// The server under test (the embedded reference server unless a URL is given).
+    pub target: TargetSpec,
     pub tags: Vec<String>,
     pub jobs: usize,
     pub fail_fast: bool,
@@ -47,23 +41,23 @@ pub struct RunPlan {
     pub max_body_bytes: usize,
     /// `None`: the schemas built into the binary.
     pub schemas_dir: Option<PathBuf>,
-    /// Configuration of the embedded server, when it is the target.
-    pub server: ServerConfig,
     /// Where to put every exchange, for `capture` and `run --capture`.
     pub capture: Option<crate::capture::CaptureSink>,
+    /// Poll deadlines are multiplied by this, for servers slower than the suite expects.
+    pub time_scale: f64,
+    /// The most the whole run may wait for rate limits (429 with Retry-After) before a
+    /// 429 fails its step.
+    pub max_retry_wait: Duration,
 }
+
+/// The default budget for waiting out rate limits over a run.
+pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(120);
 
 impl Default for RunPlan {
     fn default() -> Self {
         RunPlan {
             paths: vec![PathBuf::from("scenarios")],
-            target: None,
-            token: None,
-            bot_id: None,
-            workspace_id: None,
-            other_bot_id: None,
-            other_workspace_id: None,
-            other_workspace_bot_id: None,
+            target: TargetSpec::embedded(ServerConfig::default()),
             tags: Vec::new(),
             jobs: 4,
             fail_fast: false,
@@ -71,8 +65,9 @@ impl Default for RunPlan {
             timeout: Duration::from_secs(10),
             max_body_bytes: 8 * 1024 * 1024,
             schemas_dir: None,
-            server: ServerConfig::default(),
             capture: None,
+            time_scale: 1.0,
+            max_retry_wait: DEFAULT_MAX_RETRY_WAIT,
         }
     }
 }
@@ -92,56 +87,12 @@ pub enum RunError {
     Server(std::io::Error),
 }
 
-/// The target of a run, with the embedded server kept alive while it runs.
-pub(crate) struct Target {
-    pub(crate) url: String,
-    pub(crate) token: String,
-    pub(crate) builtins: Vec<(&'static str, Option<String>)>,
-    pub(crate) server: Option<ServerHandle>,
-}
-
-pub(crate) async fn resolve_target(plan: &RunPlan) -> Result<Target, RunError> {
-    match &plan.target {
-        Some(url) => {
-            let token = plan
-                .token
-                .clone()
-                .ok_or_else(|| RunError::Usage("a token is needed with --target (--token or BP_TOKEN)".into()))?;
-            Ok(Target {
-                url: url.trim_end_matches('/').to_string(),
-                token,
-                builtins: vec![
-                    ("bot_id", plan.bot_id.clone()),
-                    ("workspace_id", plan.workspace_id.clone()),
-                    ("other_bot_id", plan.other_bot_id.clone()),
-                    ("other_workspace_id", plan.other_workspace_id.clone()),
-                    ("other_workspace_bot_id", plan.other_workspace_bot_id.clone()),
-                ],
-                server: None,
-            })
-        }
-        None => {
-            // A token given without a target is one the embedded server accepts.
-            let mut config = plan.server.clone();
-            if let Some(token) = &plan.token
-                && !config.tokens.contains(token)
-            {
-                config.tokens.insert(0, token.clone());
-            }
-            let server = spawn_local(config).await.map_err(RunError::Server)?;
-            let seeds = server.seeds().clone();
-            Ok(Target {
-                url: server.url.clone(),
-                token: seeds.tokens[0].clone(),
-                builtins: vec![
-                    ("bot_id", Some(seeds.bot_id)),
-                    ("workspace_id", Some(seeds.workspace_id)),
-                    ("other_bot_id", Some(seeds.other_bot_id)),
-                    ("other_workspace_id", Some(seeds.other_workspace_id)),
-                    ("other_workspace_bot_id", Some(seeds.other_workspace_bot_id)),
-                ],
-                server: Some(server),
-            })
+impl From<TargetError> for RunError {
+    fn from(e: TargetError) -> Self {
+        match e {
+            TargetError::Usage(m) => RunError::Usage(m),
+            TargetError::Unreachable { target, reason } => RunError::Unreachable { target, reason },
+            TargetError::Server(io) => RunError::Server(io),
         }
     }
 }
@@ -182,13 +133,12 @@ pub async fn run(
         Some(dir) => Box::leak(Box::new(SchemaSet::load_dir(dir)?)),
     };
     let scenarios = load(plan, schemas)?;
-    let mut target = resolve_target(plan).await?;
     let http = Http::new(plan.timeout, plan.max_body_bytes).map_err(|e| RunError::Usage(e.to_string()))?;
-    probe(&http, &target).await?;
+    let retry = Arc::new(RetryBudget::new(plan.max_retry_wait));
     let run_id: String = format!("{:08x}", rand::rng().random::<u32>());
-    let provisioned = provision(plan, &http, &mut target, &run_id).await?;
+    let target = Target::resolve(&plan.target, &http, &retry, &run_id).await?;
 
-    let ctx = Arc::new(context(
+    let mut ctx = context(
         &target,
         run_id,
         http,
@@ -196,7 +146,10 @@ pub async fn run(
         plan.strict,
         cancelled.clone(),
         plan.capture.clone(),
-    ));
+    );
+    ctx.retry = retry.clone();
+    ctx.time_scale = plan.time_scale;
+    let ctx = Arc::new(ctx);
 
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let started = Instant::now();
@@ -210,14 +163,12 @@ pub async fn run(
     emit(
         reporters,
         &RunEvent::RunStarted {
-            target: target.url.clone(),
+            target: target.label(),
             scenarios: scenarios.len(),
         },
     );
-    if let Some((workspace, made)) = &provisioned {
-        for message in provisioned_notes(workspace, made) {
-            emit(reporters, &RunEvent::Notice { message });
-        }
+    for message in target.describe().into_iter().chain(target.notices.iter().cloned()) {
+        emit(reporters, &RunEvent::Notice { message });
     }
 
     let semaphore = Arc::new(Semaphore::new(plan.jobs.max(1)));
@@ -252,22 +203,19 @@ pub async fn run(
     while let Ok(event) = rx.try_recv() {
         emit(reporters, &event);
     }
-    if let Some((workspace, made)) = &provisioned {
-        let admin = Admin {
-            http: &ctx.http,
-            url: &target.url,
-            token: &target.token,
-            workspace,
-        };
-        let mut failed = admin.delete_bots(&made.ids).await;
-        let message = if failed.is_empty() {
-            format!("deleted the bots created for this run: {}", made.ids.join(", "))
-        } else {
-            format!("{} of the bots created for this run could not be deleted", failed.len())
-        };
+    let (label, embedded) = (target.label(), target.is_embedded());
+    let capabilities: Vec<String> = target.capabilities.present().into_iter().map(String::from).collect();
+    let missing_capabilities = target
+        .capabilities
+        .absent()
+        .into_iter()
+        .map(|(n, why)| (n.to_string(), why.to_string()))
+        .collect();
+    let (notices, mut lost) = target.release(&ctx.http, &retry).await;
+    for message in notices {
         emit(reporters, &RunEvent::Notice { message });
-        leaks.append(&mut failed);
     }
+    leaks.append(&mut lost);
     results.sort_by_key(|(i, _)| *i);
     let scenarios: Vec<ScenarioResult> = results.into_iter().map(|(_, r)| r).collect();
     let coverage = std::mem::take(&mut *ctx.coverage.lock().expect("coverage poisoned"));
@@ -275,7 +223,10 @@ pub async fn run(
         .iter()
         .filter_map(|op| coverage.get(op.id).cloned())
         .collect();
-    let summary = summarize(&scenarios, coverage.len() as u64);
+    let mut summary = summarize(&scenarios, coverage.len() as u64);
+    let waited = retry.waited();
+    summary.rate_limit_retries = waited.retries;
+    summary.rate_limit_wait_ms = waited.total.as_secs_f64() * 1000.0;
     let outcome = if summary.scenarios_failed > 0 {
         Outcome::Failed
     } else {
@@ -284,12 +235,10 @@ pub async fn run(
     let report = RunReport {
         format_version: FORMAT_VERSION,
         tool: format!("bpharness {}", env!("CARGO_PKG_VERSION")),
-        target: if target.server.is_some() {
-            "embedded reference server".into()
-        } else {
-            target.url.clone()
-        },
-        embedded: target.server.is_some(),
+        target: label,
+        embedded,
+        capabilities,
+        missing_capabilities,
         strict: plan.strict,
         faults: Vec::new(),
         started_at,
@@ -310,65 +259,7 @@ pub async fn run(
             report: Box::new(report.clone()),
         },
     );
-    if let Some(server) = target.server {
-        server.stop().await;
-    }
     Ok(report)
-}
-
-/// Against a target with a workspace but no bot id, creates the bots of the run and puts
-/// them in `bot_id` (and `other_bot_id` when that is not given either).
-async fn provision(
-    plan: &RunPlan,
-    http: &Http,
-    target: &mut Target,
-    run_id: &str,
-) -> Result<Option<(String, Provisioned)>, RunError> {
-    let Some(workspace) = plan.workspace_id.as_deref() else {
-        return Ok(None);
-    };
-    if target.server.is_some() || plan.bot_id.is_some() {
-        return Ok(None);
-    }
-    let count = if plan.other_bot_id.is_some() { 1 } else { 2 };
-    let admin = Admin {
-        http,
-        url: &target.url,
-        token: &target.token,
-        workspace,
-    };
-    let made = admin.create_bots(run_id, count).await.map_err(|e| {
-        RunError::Usage(format!(
-            "no bot id was given and no bot could be created in workspace {workspace}: {e}"
-        ))
-    })?;
-    for (name, value) in target.builtins.iter_mut() {
-        let index = match *name {
-            "bot_id" => 0,
-            "other_bot_id" if count == 2 => 1,
-            _ => continue,
-        };
-        *value = made.ids.get(index).cloned();
-    }
-    Ok(Some((workspace.to_string(), made)))
-}
-
-fn provisioned_notes(workspace: &str, made: &Provisioned) -> Vec<String> {
-    let roles = ["bot_id", "other_bot_id"];
-    let named: Vec<String> = made
-        .ids
-        .iter()
-        .zip(roles)
-        .map(|(id, role)| format!("{id} ({role})"))
-        .collect();
-    let mut notes = vec![format!(
-        "no bot id given: created {} in workspace {workspace}; deleted when the run ends",
-        named.join(" and ")
-    )];
-    for id in &made.inactive {
-        notes.push(format!("bot {id} was still not active after waiting; running anyway"));
-    }
-    notes
 }
 
 /// The context of a run against `target`: the token and scope ids as default headers,
@@ -386,7 +277,7 @@ pub(crate) fn context(
     redactor.add(&target.token);
     let mut default_headers = vec![("authorization".to_string(), format!("Bearer {}", target.token))];
     let mut builtins: BTreeMap<String, Value> = BTreeMap::new();
-    for (name, value) in &target.builtins {
+    for (name, value) in &target.ids {
         if let Some(value) = value {
             builtins.insert((*name).into(), Value::String(value.clone()));
             match *name {
@@ -414,25 +305,9 @@ pub(crate) fn context(
         coverage: Default::default(),
         cancelled,
         capture,
-    }
-}
-
-/// One request before anything else: a target that does not answer at all is a different
-/// verdict (exit 4) from one that answers wrongly.
-pub(crate) async fn probe(http: &Http, target: &Target) -> Result<(), RunError> {
-    let out = Outgoing {
-        method: "GET".into(),
-        url: format!("{}/v1/chat/users", target.url),
-        headers: Vec::new(),
-        body: None,
-    };
-    match http.send(&out).await {
-        Ok(_) => Ok(()),
-        Err(e @ (TransportError::Connect(_) | TransportError::Timeout(_))) => Err(RunError::Unreachable {
-            target: target.url.clone(),
-            reason: e.to_string(),
-        }),
-        Err(_) => Ok(()),
+        capabilities: target.capabilities.clone(),
+        retry: Arc::new(RetryBudget::new(super::run::DEFAULT_MAX_RETRY_WAIT)),
+        time_scale: 1.0,
     }
 }
 
@@ -454,6 +329,13 @@ fn summarize(scenarios: &[ScenarioResult], covered: u64) -> Summary {
             s.requests += step.requests;
             if step.outcome == Outcome::Failed {
                 s.steps_failed += 1;
+            }
+            if let Some(skip) = &step.skip {
+                match skip.kind {
+                    SkipKind::Blocked => s.steps_blocked += 1,
+                    SkipKind::Requirement | SkipKind::Interrupted => s.steps_skipped += 1,
+                }
+                *s.skipped_by_reason.entry(skip.group()).or_default() += 1;
             }
             for c in &step.checks {
                 s.checks += 1;

@@ -6,12 +6,13 @@ use std::time::Instant;
 use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::report::{Leak, Outcome, RunEvent, ScenarioResult, Section, StepKind, StepResult};
+use crate::report::{Leak, Outcome, RunEvent, ScenarioResult, Section, Skip, SkipKind, StepKind, StepResult};
 use crate::scenario::template::render_value;
 use crate::scenario::{LoadedScenario, Section as FileSection, Step, Vars};
 
 use super::checks::{fail, pass};
 use super::exec::Ctx;
+use super::gate::{Owed, unmet, used_variables};
 use super::http::Outgoing;
 use super::ledger::Ledger;
 use super::paginate::run_paginate;
@@ -46,6 +47,7 @@ fn blank(step: &Step, section: Section, (line, column): (usize, usize)) -> StepR
         exchanges: Vec::new(),
         requests: 0,
         trace: Vec::new(),
+        skip: None,
     }
 }
 
@@ -65,7 +67,7 @@ pub async fn run_scenario(
     let mut vars: Vars = ctx.builtins.clone();
     vars.insert("scenario".into(), Value::String(scenario.name.clone()));
     let mut steps: Vec<StepResult> = Vec::new();
-    let mut stopped = false;
+    let mut owed = Owed::default();
     for (name, value) in &scenario.vars {
         match render_value(value, &vars) {
             Ok(v) => {
@@ -79,28 +81,45 @@ pub async fn run_scenario(
                 r.checks.push(fail("template", e.to_string()));
                 r.outcome = Outcome::Failed;
                 steps.push(r);
-                stopped = true;
+                owed.owe(name, &format!("variable {name}"));
             }
         }
     }
     let mut ledger = Ledger::default();
     for (section, index, step) in scenario.all_steps() {
         let mut result = blank(step, report_section(section), loaded.step_location(section, index));
-        let always = section == FileSection::Teardown;
-        if (stopped || ctx.is_cancelled()) && !always {
-            steps.push(result);
-            continue;
-        }
-        if step.request.is_some() {
-            run_request(ctx, step, &mut vars, &mut ledger, &mut result).await;
-        } else if step.paginate.is_some() {
-            run_paginate(ctx, step, &mut vars, &mut result).await;
-        } else if step.poll.is_some() {
-            run_poll(ctx, step, &mut vars, &mut result).await;
-        }
-        ctx.redactor.scrub_step(&mut result);
-        if result.outcome == Outcome::Failed {
-            stopped = true;
+        let captures: Vec<&String> = step.capture.keys().chain(step.capture_all.keys()).collect();
+        let used = used_variables(step);
+        let interrupted = (ctx.is_cancelled() && section != FileSection::Teardown).then(|| Skip {
+            kind: SkipKind::Interrupted,
+            reason: "the run was interrupted before this step".into(),
+        });
+        let skip = interrupted
+            .or_else(|| unmet(&ctx.capabilities, &scenario.requires, step, &used))
+            .or_else(|| owed.blocks(&used));
+        if let Some(skip) = skip {
+            for name in &captures {
+                owed.owe(name, &step.name);
+            }
+            result.skip = Some(skip);
+        } else {
+            let before: Vec<Option<Value>> = captures.iter().map(|n| vars.get(*n).cloned()).collect();
+            if step.request.is_some() {
+                run_request(ctx, step, &mut vars, &mut ledger, &mut result).await;
+            } else if step.paginate.is_some() {
+                run_paginate(ctx, step, &mut vars, &mut result).await;
+            } else if step.poll.is_some() {
+                run_poll(ctx, step, &mut vars, &mut result).await;
+            }
+            ctx.redactor.scrub_step(&mut result);
+            // A failed step owes the variables it did not get to capture.
+            for (name, was) in captures.iter().zip(before) {
+                if result.outcome == Outcome::Failed && vars.get(*name) == was.as_ref() {
+                    owed.owe(name, &step.name);
+                } else {
+                    owed.settle(name);
+                }
+            }
         }
         let _ = events.send(RunEvent::StepFinished {
             scenario: scenario.name.clone(),
@@ -144,6 +163,7 @@ fn empty_step() -> Step {
         request: None,
         paginate: None,
         poll: None,
+        requires: Vec::new(),
         repeat: None,
         expect: None,
         expect_error: None,

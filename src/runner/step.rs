@@ -35,6 +35,7 @@ pub fn expectation(
             status: e.status,
             schema: None,
             error_type: Some(e.r#type.clone()),
+            accept_types: e.accept_types.clone(),
             message_contains,
             raw: false,
         };
@@ -147,6 +148,9 @@ pub fn check_sent(
         Ok(got) => {
             let checked = check_response(ctx.schemas, ctx.strict, expect, got);
             let mut checks = checked.checks;
+            if let Some(reason) = &sent.rate_limited {
+                checks.insert(0, fail("rate-limit", reason.clone()));
+            }
             checks.extend(assertions(written, got, checked.body.as_ref(), vars));
             (checks, checked.body)
         }
@@ -179,7 +183,12 @@ pub async fn run_request(ctx: &Ctx, step: &Step, vars: &mut Vars, ledger: &mut L
         };
         let operation = built.operation;
         result.operation = operation.map(|o| o.id.to_string());
-        let expect = expectation(operation, step.expect.as_ref(), step.expect_error.as_ref(), vars);
+        let mut expect = expectation(operation, step.expect.as_ref(), step.expect_error.as_ref(), vars);
+        // Wording is not in the contract: checked only where the target words errors as
+        // the reference server does.
+        if !ctx.capabilities.has("error-wording") {
+            expect.message_contains = None;
+        }
         let sent = ctx.send(built).await;
         result.requests += 1;
         let (mut checks, body) = check_sent(ctx, &sent, &expect, step.expect.as_ref(), vars);

@@ -166,6 +166,7 @@ impl<'a> Checker<'a> {
             self.templates_in_value(value, &path, &vars_scope);
         }
 
+        self.requires(&scenario.requires, &KeyPath::root().key("requires"));
         let steps: Vec<(Section, usize, &Step)> = scenario.all_steps().collect();
         let mut known = builtins;
         known.extend(scenario.vars.keys().map(String::as_str));
@@ -299,11 +300,34 @@ impl<'a> Checker<'a> {
                 );
                 self.push(error.with_hint(suggest(kind, ERROR_TYPES)));
             }
+            for (index, kind) in expect_error.accept_types.iter().enumerate() {
+                if !ERROR_TYPES.contains(&kind.as_str()) {
+                    let error = self.error(
+                        self.value_span(&error_path.key("accept_types").index(index)),
+                        format!("unknown error type `{kind}`"),
+                    );
+                    self.push(error.with_hint(suggest(kind, ERROR_TYPES)));
+                }
+            }
             if let Some(text) = &expect_error.message_contains {
                 self.template_str(text, &error_path.key("message_contains"), scope, false);
             }
         }
         self.captures(step, path);
+        self.requires(&step.requires, &path.key("requires"));
+    }
+
+    /// Every `requires` name is one of the capability catalogue's.
+    fn requires(&mut self, names: &[String], path: &KeyPath) {
+        for (index, name) in names.iter().enumerate() {
+            if crate::target::capability::find(name).is_none() {
+                let error = self.error(
+                    self.value_span(&path.index(index)),
+                    format!("unknown requirement `{name}`"),
+                );
+                self.push(error.with_hint(suggest(name, crate::target::capability::names())));
+            }
+        }
     }
 
     fn captures(&mut self, step: &Step, path: &KeyPath) {

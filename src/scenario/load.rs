@@ -25,6 +25,10 @@ pub const EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
 /// Directories with this name are skipped when walking: they hold load profiles.
 const SKIPPED_DIR: &str = "load";
 
+/// Files with this name are skipped when walking: the suite's bot definition, not a
+/// scenario (`crate::target::definition`).
+pub const BOT_DEFINITION_FILE: &str = "bot-definition.yaml";
+
 /// The two scenario file formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
@@ -174,7 +178,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> io::Result<()> {
             if entry.file_name() != SKIPPED_DIR {
                 walk(&path, files)?;
             }
-        } else if Format::from_path(&path).is_some() && path.is_file() {
+        } else if Format::from_path(&path).is_some() && path.is_file() && entry.file_name() != BOT_DEFINITION_FILE {
             files.push(path);
         }
     }

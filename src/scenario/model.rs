@@ -25,6 +25,11 @@ pub struct Scenario {
     /// Free-form labels used to select scenarios.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
+    /// What every step needs beyond the documentation (a behaviour of the reference server
+    /// such as `ranking`, or an input such as `other-workspace`); steps are skipped, with
+    /// the reason, against a target without it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<String>,
     /// Variables usable as `{{name}}` in every step; values may use built-in variables.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub vars: BTreeMap<String, Value>,
@@ -108,6 +113,10 @@ pub struct Step {
     /// Repeat a request until a field reaches one of the `until` values.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poll: Option<Poll>,
+    /// What this step needs beyond the documentation, on top of the scenario's `requires`;
+    /// skipped, with the reason, against a target without it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<String>,
     /// Send the `request` this many times; `{{i}}` is the 0-based iteration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeat: Option<u32>,
@@ -339,7 +348,12 @@ pub struct ExpectError {
     pub status: u16,
     /// Expected error `type`, e.g. `ResourceNotFound`.
     pub r#type: String,
-    /// A substring the error `message` must contain.
+    /// Other error types a conformant server may answer for the same refusal, where the
+    /// docs leave the type open.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accept_types: Vec<String>,
+    /// A substring the error `message` must contain; wording is not in the contract, so it
+    /// is checked only against targets with the `error-wording` capability.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_contains: Option<String>,
 }

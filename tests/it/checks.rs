@@ -8,6 +8,7 @@ use std::time::Duration;
 use bpharness::report::Outcome;
 use bpharness::runner::RunPlan;
 use bpharness::selftest::failed_checks;
+use bpharness::target::TargetSpec;
 use rstest::rstest;
 
 use crate::double;
@@ -23,9 +24,10 @@ fn scenario_file(name: &str, body: &str) -> String {
 
 fn plan(url: &str) -> RunPlan {
     RunPlan {
-        target: Some(url.to_string()),
-        token: Some("bp_pat_double_secret".into()),
-        bot_id: Some("bot_01JDOUBLE0000000000000000000".into()),
+        target: TargetSpec {
+            bot_id: Some("bot_01JDOUBLE0000000000000000000".into()),
+            ..TargetSpec::remote(url, "bp_pat_double_secret")
+        },
         timeout: Duration::from_millis(700),
         max_body_bytes: 1024 * 1024,
         ..RunPlan::default()

@@ -18,7 +18,7 @@ async fn drift_with(faults: &[Fault]) -> (DriftReport, String) {
         capture: Some(sink.clone()),
         ..RunPlan::default()
     };
-    plan.server.faults = faults.iter().copied().collect::<BTreeSet<_>>();
+    plan.target.server.faults = faults.iter().copied().collect::<BTreeSet<_>>();
     run_paths(&["scenarios"], plan).await;
     let har = to_har(&sink.take());
     let mut text = Vec::new();

@@ -11,6 +11,7 @@ use bpharness::runner::{RunPlan, run};
 use bpharness::selftest::selftest;
 use bpharness::server::fault::Fault;
 use bpharness::server::{ServerConfig, spawn_local};
+use bpharness::target::TargetSpec;
 use serde_json::{Value, json};
 
 pub async fn run_paths(paths: &[&str], plan: RunPlan) -> RunReport {
@@ -109,11 +110,12 @@ async fn a_target_without_a_bot_id_gets_bots_of_its_own_for_the_run() {
     let seeds = server.seeds().clone();
     let plan = RunPlan {
         paths: vec![PathBuf::from("scenarios")],
-        target: Some(server.url.clone()),
-        token: Some(seeds.tokens[0].clone()),
-        workspace_id: Some(seeds.workspace_id.clone()),
-        other_workspace_id: Some(seeds.other_workspace_id.clone()),
-        other_workspace_bot_id: Some(seeds.other_workspace_bot_id.clone()),
+        target: TargetSpec {
+            workspace_id: Some(seeds.workspace_id.clone()),
+            other_workspace_id: Some(seeds.other_workspace_id.clone()),
+            other_workspace_bot_id: Some(seeds.other_workspace_bot_id.clone()),
+            ..TargetSpec::remote(server.url.clone(), seeds.tokens[0].clone())
+        },
         ..RunPlan::default()
     };
     let notes = Arc::new(Mutex::new(Vec::new()));

@@ -904,7 +904,7 @@ steps:
     let path = dir.join("upload-elsewhere.yaml");
     std::fs::write(&path, scenario).unwrap();
     let plan = RunPlan {
-        server: config,
+        target: bpharness::target::TargetSpec::embedded(config),
         ..RunPlan::default()
     };
     let report = run_paths(&[path.to_str().unwrap()], plan).await;

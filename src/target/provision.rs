@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::report::Leak;
+use crate::runner::{Http, Outgoing, Received, RetryBudget, Verdict, encode_component};
 
-use super::http::{Http, Outgoing, encode_component};
+use super::resolve::bot_of;
 
 /// How long a new bot may take to deploy before the run goes on without waiting.
 const DEPLOY_WAIT: Duration = Duration::from_secs(30);
@@ -19,6 +20,8 @@ const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// Where and as whom the bots are made.
 pub struct Admin<'a> {
     pub http: &'a Http,
+    /// Rate limits are waited out here too, from the run's budget.
+    pub retry: &'a RetryBudget,
     pub url: &'a str,
     pub token: &'a str,
     pub workspace: &'a str,
@@ -41,10 +44,26 @@ impl Admin<'_> {
         }
     }
 
-    async fn create(&self, name: &str, run_id: &str) -> Result<String, String> {
-        let body = json!({ "name": name, "tags": { "bpharness": run_id } });
+    /// Sends `out`, waiting out 429s as every request of a run does.
+    async fn send(&self, out: &Outgoing) -> Result<Received, String> {
+        let mut attempt = 0;
+        loop {
+            let got = self.http.send(out).await.map_err(|e| e.to_string())?;
+            match self.retry.decide(&got, attempt) {
+                Verdict::Retry(wait) => tokio::time::sleep(wait).await,
+                Verdict::Keep => return Ok(got),
+                Verdict::GiveUp(reason) => return Err(reason),
+            }
+            attempt += 1;
+        }
+    }
+
+    async fn create(&self, name: &str, run_id: &str, definition: &Value) -> Result<String, String> {
+        let mut body = json!({ "name": name, "tags": { "bpharness": run_id } });
+        if let (Value::Object(body), Value::Object(definition)) = (&mut body, definition) {
+            body.extend(definition.clone());
+        }
         let got = self
-            .http
             .send(&self.request("POST", "/v1/admin/bots", Some(body)))
             .await
             .map_err(|e| format!("createBot failed: {e}"))?;
@@ -66,7 +85,7 @@ impl Admin<'_> {
         let deadline = Instant::now() + DEPLOY_WAIT;
         let path = format!("/v1/admin/bots/{}", encode_component(id));
         loop {
-            if let Ok(got) = self.http.send(&self.request("GET", &path, None)).await
+            if let Ok(got) = self.send(&self.request("GET", &path, None)).await
                 && let Ok(body) = serde_json::from_slice::<Value>(&got.body)
                 && body.pointer("/bot/status").and_then(Value::as_str) == Some("active")
             {
@@ -81,10 +100,13 @@ impl Admin<'_> {
 
     /// Creates `count` bots named after the run and waits for them to deploy. On failure,
     /// those already made are deleted again.
-    pub async fn create_bots(&self, run_id: &str, count: usize) -> Result<Provisioned, String> {
+    pub async fn create_bots(&self, run_id: &str, count: usize, definition: &Value) -> Result<Provisioned, String> {
         let mut ids = Vec::new();
         for n in 1..=count {
-            match self.create(&format!("bpharness-{run_id}-{n}"), run_id).await {
+            match self
+                .create(&format!("bpharness-{run_id}-{n}"), run_id, definition)
+                .await
+            {
                 Ok(id) => ids.push(id),
                 Err(e) => {
                     self.delete_bots(&ids).await;
@@ -106,10 +128,10 @@ impl Admin<'_> {
         let mut leaks = Vec::new();
         for id in ids {
             let path = format!("/v1/admin/bots/{}", encode_component(id));
-            let reason = match self.http.send(&self.request("DELETE", &path, Some(json!({})))).await {
+            let reason = match self.send(&self.request("DELETE", &path, Some(json!({})))).await {
                 Ok(got) if (200..300).contains(&got.status) || got.status == 404 => continue,
                 Ok(got) => format!("status {}", got.status),
-                Err(e) => e.to_string(),
+                Err(e) => e,
             };
             leaks.push(Leak {
                 scenario: "bots created for the run".into(),
@@ -119,6 +141,32 @@ impl Admin<'_> {
             });
         }
         leaks
+    }
+
+    /// getBot's `bot` object.
+    pub async fn get_bot(&self, id: &str) -> Result<Value, String> {
+        let path = format!("/v1/admin/bots/{}", encode_component(id));
+        let got = self.send(&self.request("GET", &path, None)).await?;
+        match bot_of(&got.body) {
+            Some(bot) if got.status == 200 => Ok(bot),
+            _ => Err(format!("getBot answered {}", got.status)),
+        }
+    }
+
+    /// updateBot with `body`.
+    pub async fn update_bot(&self, id: &str, body: &Value) -> Result<(), String> {
+        let path = format!("/v1/admin/bots/{}", encode_component(id));
+        let got = self.send(&self.request("PUT", &path, Some(body.clone()))).await?;
+        if (200..300).contains(&got.status) {
+            Ok(())
+        } else {
+            let text = String::from_utf8_lossy(&got.body);
+            Err(format!(
+                "updateBot answered {}: {}",
+                got.status,
+                text.chars().take(300).collect::<String>()
+            ))
+        }
     }
 }
 
