@@ -152,6 +152,7 @@ pub const PROVEN_BY_DOUBLE: &[&str] = &[
     "poll-transition",
     "poll-terminal",
     "poll-timeout",
+    "rate-limit",
 ];
 
 /// The README section "What bpharness checks": every check, what it verifies, and what

@@ -44,11 +44,16 @@ struct Target {
 }
 
 async fn call(app: &Router, token: &str, bot: &str, method: &str, path: &str, body: Value) -> Value {
+    call_in(app, token, ("x-bot-id", bot), method, path, body).await
+}
+
+/// A call scoped by `scope` (`x-bot-id` or `x-workspace-id`) that must succeed.
+async fn call_in(app: &Router, token: &str, scope: (&str, &str), method: &str, path: &str, body: Value) -> Value {
     let request = Request::builder()
         .method(method)
         .uri(path)
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header("x-bot-id", bot)
+        .header(scope.0, scope.1)
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(body.to_string()))
         .unwrap();
@@ -68,6 +73,21 @@ async fn target() -> Target {
     let seeds = state.seeds().clone();
     let app = router(state);
     let (token, bot) = (seeds.tokens[0].clone(), seeds.bot_id.clone());
+    // The bot declares the tag key and the state the resources below use (the server takes
+    // only declared ones).
+    let declared = json!({ "tags": { "fuzz": {} } });
+    call_in(
+        &app,
+        &token,
+        ("x-workspace-id", &seeds.workspace_id),
+        "PUT",
+        &format!("/v1/admin/bots/{bot}"),
+        json!({
+            "user": declared, "conversation": declared, "message": declared,
+            "states": { "prefs": { "type": "user", "schema": { "type": "object" } } },
+        }),
+    )
+    .await;
     let tags = json!({ "fuzz": "1" });
     let user = call(&app, &token, &bot, "POST", "/v1/chat/users", json!({ "tags": tags })).await["user"]["id"]
         .as_str()

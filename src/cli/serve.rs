@@ -7,13 +7,19 @@ use clap::Args;
 
 use crate::exit;
 use crate::server::fault::{FAULTS, Fault};
-use crate::server::{FilesConfig, RateLimit, ServerConfig, spawn};
+use crate::server::{FilesConfig, RateLimit, ServerConfig, Variant, spawn};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on (loopback by default).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Which server: `reference`, or `other`, a conformant server that is not ours (no
+    /// identity header, other error wording, a 429 now and then, storage on another port
+    /// with XML errors, no built-in actions, no activity from traffic, slower deploys,
+    /// events, uploads and indexing).
+    #[arg(long, default_value_t = Variant::Reference)]
+    pub variant: Variant,
     /// A token the server accepts for the primary workspace (repeatable; default: one random token).
     #[arg(long = "token", env = "BP_TOKEN", value_delimiter = ',')]
     pub tokens: Vec<String>,
@@ -26,12 +32,15 @@ pub struct ServeArgs {
     /// Bytes of file content each bot may store (more is QuotaExceeded).
     #[arg(long, default_value_t = FilesConfig::default().bot_quota_bytes)]
     pub bot_quota_bytes: u64,
-    /// Milliseconds an accepted upload reads upload_pending before it moves on.
-    #[arg(long, default_value_t = FilesConfig::default().upload_delay.as_millis() as u64)]
-    pub upload_delay_ms: u64,
-    /// Milliseconds a file stays indexing_pending.
-    #[arg(long, default_value_t = FilesConfig::default().indexing_delay.as_millis() as u64)]
-    pub indexing_delay_ms: u64,
+    /// Milliseconds an accepted upload reads upload_pending before it moves on [default: 50, other variant: 1000].
+    #[arg(long)]
+    pub upload_delay_ms: Option<u64>,
+    /// Milliseconds a file stays indexing_pending [default: 300, other variant: 1000].
+    #[arg(long)]
+    pub indexing_delay_ms: Option<u64>,
+    /// Milliseconds an event stays pending before it is processed [default: 50, other variant: 1000].
+    #[arg(long)]
+    pub event_delay_ms: Option<u64>,
     /// Seconds a signed file download URL stays valid.
     #[arg(long, default_value_t = FilesConfig::default().download_url_ttl.as_secs())]
     pub download_url_ttl_secs: u64,
@@ -73,14 +82,20 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         list_faults();
         return ExitCode::SUCCESS;
     }
+    let base = match args.variant {
+        Variant::Reference => ServerConfig::default(),
+        Variant::Other => ServerConfig::other_server(),
+    };
+    let ms = |given: Option<u64>, default: std::time::Duration| given.map_or(default, std::time::Duration::from_millis);
     let config = ServerConfig {
         tokens: args.tokens,
         max_body_bytes: args.max_body_bytes,
+        event_delay: ms(args.event_delay_ms, base.event_delay),
         files: FilesConfig {
             max_file_bytes: args.max_file_bytes,
             bot_quota_bytes: args.bot_quota_bytes,
-            upload_delay: std::time::Duration::from_millis(args.upload_delay_ms),
-            indexing_delay: std::time::Duration::from_millis(args.indexing_delay_ms),
+            upload_delay: ms(args.upload_delay_ms, base.files.upload_delay),
+            indexing_delay: ms(args.indexing_delay_ms, base.files.indexing_delay),
             download_url_ttl: std::time::Duration::from_secs(args.download_url_ttl_secs),
             public_origin: args.public_origin,
         },
@@ -88,7 +103,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         rate_limit: args.rate_limit,
         header_read_timeout: std::time::Duration::from_secs_f64(args.header_read_timeout.clamp(0.001, 3600.0)),
         max_in_flight: args.max_in_flight as usize,
-        ..ServerConfig::default()
+        ..base
     };
     let handle = match spawn(config, args.listen).await {
         Ok(handle) => handle,
@@ -98,7 +113,13 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         }
     };
     let seeds = handle.seeds().clone();
-    println!("bpharness reference server listening on {}", handle.url);
+    match args.variant {
+        Variant::Reference => println!("bpharness reference server listening on {}", handle.url),
+        Variant::Other => println!("bpharness other server (variant other) listening on {}", handle.url),
+    }
+    if let Some(storage) = &handle.storage_url {
+        println!("storage host: {storage}");
+    }
     if let Some(rate) = args.rate_limit {
         println!("rate limit: {rate} per token");
     }

@@ -11,7 +11,8 @@ use tokio::sync::Notify;
 
 use crate::report::CheckOutcome;
 use crate::runner::{
-    Ctx, Expectation, Outgoing, Received, TransportError, assertions, capture_value, check_response, expectation,
+    Ctx, Expectation, Outgoing, Received, TransportError, assertions, capture_value, check_response, check_sent,
+    expectation,
 };
 use crate::scenario::Vars;
 use crate::scenario::template::render_value;
@@ -200,6 +201,8 @@ impl Shared {
             .ended_by
             .compare_exchange(EndedBy::Running as u8, why as u8, Ordering::SeqCst, Ordering::SeqCst);
         self.stopped.store(true, Ordering::SeqCst);
+        // A setup request waiting out a 429 gives up too.
+        self.ctx.cancelled.store(true, Ordering::SeqCst);
         self.stop_notify.notify_waiters();
     }
 
@@ -336,47 +339,38 @@ impl Shared {
         }
     }
 
-    /// One setup request, checked as a run checks it; a 429 is waited out (as Retry-After
-    /// says, at most 5 s) and sent again, up to 5 times.
+    /// One setup request, sent and checked as a run step is: a 429 is waited out from the
+    /// same budget (`Ctx::send`), and the load's end interrupts the wait.
     async fn setup_step(&self, step: &crate::scenario::Step, vars: &mut Vars) -> Result<(), String> {
         let request = step.request.as_ref().ok_or("not a request")?;
-        for _ in 0..6 {
-            let built = self.ctx.build(request, vars, &[], None)?;
-            let expect = expectation(built.operation, step.expect.as_ref(), step.expect_error.as_ref(), vars);
-            let got = self.ctx.http.send(&built.outgoing).await.map_err(|e| e.to_string())?;
-            if got.status == 429 {
-                let wait = retry_after(&got).unwrap_or(1).min(5);
-                if self.is_stopped() {
-                    return Err("rate limited, and the load ended".into());
-                }
-                self.sleep(Duration::from_secs(wait)).await;
-                continue;
-            }
-            let checked = check_response(self.ctx.schemas, self.ctx.strict, &expect, &got);
-            let mut checks = checked.checks;
-            checks.extend(assertions(step.expect.as_ref(), &got, checked.body.as_ref(), vars));
-            // Setup is there to get ids: a wrong status stops it, while a body that breaks
-            // its contract is noted and the load goes on (the load steps measure the contract).
-            if let Some(bad) = checks
-                .iter()
-                .find(|c| c.outcome == CheckOutcome::Fail && (c.check == "status" || c.check == "no-5xx"))
-            {
-                return Err(format!("[{}] {}", bad.check, bad.message));
-            }
-            if let Some(bad) = checks.iter().find(|c| c.outcome == CheckOutcome::Fail) {
-                self.note_setup(format!(
-                    "{} (contract, the load went on): [{}] {}",
-                    step.name, bad.check, bad.message
-                ));
-            }
-            for (name, source) in &step.capture {
-                let value = capture_value(source, &got, checked.body.as_ref())
-                    .ok_or_else(|| format!("[capture] {name}: nothing at {source}"))?;
-                vars.insert(name.clone(), value);
-            }
-            return Ok(());
+        if self.is_stopped() {
+            return Err("the load ended before this setup step".into());
         }
-        Err("still rate limited after 5 retries".into())
+        let built = self.ctx.build(request, vars, &[], None)?;
+        let expect = expectation(built.operation, step.expect.as_ref(), step.expect_error.as_ref(), vars);
+        let sent = self.ctx.send(built).await;
+        let (checks, body) = check_sent(&self.ctx, &sent, &expect, step.expect.as_ref(), vars);
+        let got = sent.result.as_ref().map_err(|e| e.to_string())?;
+        // Setup is there to get ids: a wrong status stops it, while a body that breaks
+        // its contract is noted and the load goes on (the load steps measure the contract).
+        if let Some(bad) = checks
+            .iter()
+            .find(|c| c.outcome == CheckOutcome::Fail && matches!(c.check.as_str(), "status" | "no-5xx" | "rate-limit"))
+        {
+            return Err(format!("[{}] {}", bad.check, bad.message));
+        }
+        if let Some(bad) = checks.iter().find(|c| c.outcome == CheckOutcome::Fail) {
+            self.note_setup(format!(
+                "{} (contract, the load went on): [{}] {}",
+                step.name, bad.check, bad.message
+            ));
+        }
+        for (name, source) in &step.capture {
+            let value = capture_value(source, got, body.as_ref())
+                .ok_or_else(|| format!("[capture] {name}: nothing at {source}"))?;
+            vars.insert(name.clone(), value);
+        }
+        Ok(())
     }
 
     /// Picks a weighted step for `lane` and renders it; `None` when the lane has none.

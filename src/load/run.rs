@@ -191,6 +191,8 @@ pub async fn run_load(plan: &LoadPlan, mut progress: Option<Progress>) -> Result
         ticker.abort();
     }
     engine.map_err(LoadError::Engine)?;
+    // Setup still waiting out a 429 stops with the load.
+    shared.ctx.cancelled.store(true, Ordering::SeqCst);
     // Goose takes a moment to stop its users; nothing is sent after the deadline.
     let load_end = match shared.deadline() {
         Some(deadline) => deadline.min(Instant::now()),

@@ -28,4 +28,4 @@ pub(crate) use self::checks::{Expectation, check_response};
 pub(crate) use self::exec::Ctx;
 pub use self::http::{Http, Outgoing, Received, TransportError};
 pub(crate) use self::run::context;
-pub(crate) use self::step::{assertions, capture_value, expectation};
+pub(crate) use self::step::{assertions, capture_value, check_sent, expectation};

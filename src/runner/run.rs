@@ -18,7 +18,6 @@ use crate::report::{
     CheckOutcome, FORMAT_VERSION, Leak, Outcome, Reporter, RunEvent, RunReport, ScenarioResult, SkipKind, Summary,
 };
 use crate::scenario::{LoadOptions, LoadedScenario, ScenarioError, load_paths_with};
-use crate::server::ServerConfig;
 use crate::target::{Target, TargetError, TargetSpec};
 
 use super::exec::Ctx;
@@ -57,7 +56,7 @@ impl Default for RunPlan {
     fn default() -> Self {
         RunPlan {
             paths: vec![PathBuf::from("scenarios")],
-            target: TargetSpec::embedded(ServerConfig::default()),
+            target: TargetSpec::default(),
             tags: Vec::new(),
             jobs: 4,
             fail_fast: false,

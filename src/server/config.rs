@@ -5,11 +5,16 @@ use std::time::Duration;
 
 use super::fault::Fault;
 use super::ratelimit::RateLimit;
+use super::variant::Variant;
 
 /// Settings of one reference server. `Default` is what `bpharness serve` and the embedded
-/// target use.
+/// target use; [`ServerConfig::other_server`] is the other personality (`serve --variant
+/// other`).
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
+    /// Which server this is: the reference server, or the "other server" that differs
+    /// only where the docs leave freedom (`variant.rs`).
+    pub variant: Variant,
     /// Tokens allowed into the primary workspace. Empty: one random token is made.
     pub tokens: Vec<String>,
     /// Largest request body accepted (bytes); more is `PayloadTooLarge`.
@@ -21,6 +26,8 @@ pub struct ServerConfig {
     /// How long a bot stays `deploying` after createBot or an updateBot that changes its
     /// code.
     pub deploy_delay: Duration,
+    /// How long an event stays `pending` before it is `processed` (or `ignored`).
+    pub event_delay: Duration,
     /// The files API: limits, delays and URL lifetimes.
     pub files: FilesConfig,
     /// Contract violations switched on (`--fault`); empty for a faithful server.
@@ -37,16 +44,39 @@ pub struct ServerConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
+            variant: Variant::Reference,
             tokens: Vec::new(),
             max_body_bytes: 5 * 1024 * 1024,
             page_size: 20,
             default_schedule_delay: Duration::from_millis(0),
             deploy_delay: Duration::from_millis(50),
+            event_delay: Duration::from_millis(50),
             files: FilesConfig::default(),
             faults: BTreeSet::new(),
             rate_limit: None,
             header_read_timeout: Duration::from_secs(10),
             max_in_flight: 1024,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The "other server": a conformant server that is not the reference one. Same API,
+    /// same seeds (three bots with the suite's definition, tokens, workspaces), but no
+    /// identity header, other error wording, a `429` now and then, storage URLs on another
+    /// origin, no built-in actions, no activity made from API traffic, and slower state
+    /// machines (deploy 1.2 s, events, uploads and indexing 1 s). See `variant.rs`.
+    pub fn other_server() -> Self {
+        ServerConfig {
+            variant: Variant::Other,
+            deploy_delay: Duration::from_millis(1200),
+            event_delay: Duration::from_secs(1),
+            files: FilesConfig {
+                upload_delay: Duration::from_secs(1),
+                indexing_delay: Duration::from_secs(1),
+                ..FilesConfig::default()
+            },
+            ..ServerConfig::default()
         }
     }
 }

@@ -7,15 +7,18 @@ use std::time::Duration;
 use rand::Rng;
 use tokio::sync::Semaphore;
 
-use super::bots::BotRecord;
+use super::bots::{BotRecord, declare_suite_definition};
 use super::config::ServerConfig;
 use super::fault::{self, Fault};
-use super::files::{FileRules, Signer};
+use super::files::{FileRules, Signer, UrlStyle};
 use super::ids::{Timestamp, new_id};
 use super::paging::Pager;
 use super::store::Store;
+use super::variant::Variant;
 
 /// The ids and tokens a fresh server starts with, printed by `serve` and used by `run`.
+/// Its three bots are deployed and carry the suite's bot definition
+/// (`scenarios/bot-definition.yaml`).
 #[derive(Debug, Clone)]
 pub struct Seeds {
     /// Tokens allowed into the primary workspace (both of its bots).
@@ -41,6 +44,8 @@ struct Inner {
     in_flight: Arc<Semaphore>,
     /// How long a bot deployment takes; `None`: forever (the `bot-stuck-deploying` fault).
     deploy_delay: Option<Duration>,
+    /// How long an event stays pending; `None`: forever (the `event-stuck-pending` fault).
+    event_delay: Option<Duration>,
 }
 
 /// Cheap to clone: one `Arc`.
@@ -48,7 +53,8 @@ struct Inner {
 pub struct AppState(Arc<Inner>);
 
 impl AppState {
-    /// A server with its two workspaces, three bots and tokens in place.
+    /// A server with its two workspaces, three bots (with the suite's definition) and
+    /// tokens in place.
     pub fn new(config: ServerConfig) -> Self {
         let store = Store::default();
         let tokens = if config.tokens.is_empty() {
@@ -75,13 +81,22 @@ impl AppState {
             (&seeds.other_bot_id, &seeds.workspace_id),
             (&seeds.other_workspace_bot_id, &seeds.other_workspace_id),
         ] {
-            store.add_bot(BotRecord::deployed(bot, workspace, now, store.next_seq()));
+            let mut record = BotRecord::deployed(bot, workspace, now, store.next_seq());
+            declare_suite_definition(&mut record);
+            store.add_bot(record);
         }
         let key: [u8; 32] = rand::rng().random();
         let page_size = fault::page_size(&config.faults, config.page_size);
         let pager = Pager::new(key, page_size, fault::loose_page_tokens(&config.faults));
         let deploy_delay = fault::deploy_delay(&config.faults, config.deploy_delay);
-        let signer = Signer::new(rand::rng().random());
+        let event_delay = fault::event_delay(&config.faults, config.event_delay);
+        let style = match config.variant {
+            Variant::Reference => UrlStyle::Reference,
+            Variant::Other => UrlStyle::S3 {
+                ttl_secs: config.files.download_url_ttl.as_secs(),
+            },
+        };
+        let signer = Signer::new(rand::rng().random()).with_style(style);
         let files = fault::file_rules(&config.faults, FileRules::from(&config.files));
         let in_flight = Arc::new(Semaphore::new(config.max_in_flight.clamp(1, Semaphore::MAX_PERMITS)));
         AppState(Arc::new(Inner {
@@ -93,6 +108,7 @@ impl AppState {
             files,
             seeds,
             deploy_delay,
+            event_delay,
         }))
     }
 
@@ -126,6 +142,18 @@ impl AppState {
     pub fn deploy_due(&self, now: Timestamp) -> Option<Timestamp> {
         let delay = chrono::Duration::from_std(self.0.deploy_delay?).unwrap_or_default();
         Some(Timestamp(now.0 + delay))
+    }
+
+    /// When an event that becomes pending at `pending_at` is done (`None`: never).
+    pub fn event_done(&self, pending_at: Timestamp) -> Option<Timestamp> {
+        let delay = chrono::Duration::from_std(self.0.event_delay?).unwrap_or_default();
+        // An event scheduled at the end of time is never done.
+        pending_at.0.checked_add_signed(delay).map(Timestamp)
+    }
+
+    /// Which server this is.
+    pub fn variant(&self) -> Variant {
+        self.0.config.variant
     }
 
     pub fn in_flight(&self) -> &Arc<Semaphore> {

@@ -94,16 +94,27 @@ pub struct Event {
     /// When a `scheduled` event becomes `pending`.
     #[serde(skip)]
     pub due: Option<Timestamp>,
+    /// When a `pending` event is done; `None`: never (the `event-stuck-pending` fault).
+    #[serde(skip)]
+    pub done_at: Option<Timestamp>,
+    /// The status it ends with: `processed`, or `ignored` when the bot does not declare
+    /// its type (nothing can handle it).
+    #[serde(skip)]
+    pub outcome: &'static str,
     #[serde(skip)]
     pub seq: u64,
 }
 
 impl Event {
-    /// Moves a scheduled event on once its time has come. Done on every read, so the
-    /// status a client sees is always the one for now.
+    /// Moves the event on, `scheduled` → `pending` → `processed` (or `ignored`), as far as
+    /// its times have come. Done on every read, so the status a client sees is always the
+    /// one for now and no background task runs.
     pub fn settle(&mut self, now: Timestamp) {
         if self.status == "scheduled" && self.due.is_some_and(|due| due <= now) {
             self.status = "pending".into();
+        }
+        if self.status == "pending" && self.done_at.is_some_and(|at| at <= now) {
+            self.status = self.outcome.into();
         }
     }
 }

@@ -84,8 +84,7 @@ impl TargetArgs {
             other_workspace_bot_id: self.other_workspace_bot_id.clone(),
             grants,
             configure_bot: self.configure_bot,
-            provision: true,
-            server: Default::default(),
+            ..TargetSpec::default()
         })
     }
 }

@@ -10,17 +10,11 @@ use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
-/// The file as written, built into the binary.
-pub const SOURCE: &str = include_str!("../../scenarios/bot-definition.yaml");
-
-/// The definition, parsed once.
-///
-/// # Panics
-/// Never in a built binary: a test parses the file and checks it against its schema.
+/// The definition, parsed once (the same file the reference server gives its own bots).
 #[must_use]
 pub fn suite_definition() -> &'static Value {
     static PARSED: OnceLock<Value> = OnceLock::new();
-    PARSED.get_or_init(|| serde_saphyr::from_str(SOURCE).expect("scenarios/bot-definition.yaml parses"))
+    PARSED.get_or_init(crate::server::suite_definition)
 }
 
 /// The tag sections of a definition, as createBot names them.
@@ -88,6 +82,18 @@ mod tests {
             );
         }
         assert!(d["states"].is_object() && d["events"].is_object());
+    }
+
+    #[test]
+    fn the_suite_definition_matches_its_schema() {
+        let validator = crate::contract::SchemaSet::embedded()
+            .validator("bot-definition.schema.json")
+            .expect("the schema compiles");
+        let errors: Vec<String> = validator
+            .iter_errors(suite_definition())
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
     }
 
     #[test]

@@ -6,18 +6,15 @@ use serde_json::Value;
 
 use crate::report::Leak;
 use crate::runner::{Http, Outgoing, RetryBudget, TransportError};
-use crate::server::{ServerConfig, ServerHandle, spawn_local};
+use crate::server::{IDENTITY_HEADER, IDENTITY_VALUE, ServerConfig, ServerHandle, spawn_local};
 
 use super::capability::{Capabilities, Kind, find};
 use super::definition::{missing, suite_definition, update_body};
 use super::provision::Admin;
 
-/// The response header by which a `bpharness serve` makes itself known; its value is
-/// `reference`. Other clients ignore it.
-pub const IDENTITY_HEADER: &str = "x-bpharness-server";
-
 /// What was asked for, validated: flags and `BP_*` variables, before anything is started.
-#[derive(Debug, Clone, Default)]
+/// The default is the embedded reference server as `serve` starts it.
+#[derive(Debug, Clone)]
 pub struct TargetSpec {
     /// Base URL; `None` starts the embedded reference server.
     pub url: Option<String>,
@@ -37,6 +34,24 @@ pub struct TargetSpec {
     pub server: ServerConfig,
 }
 
+impl Default for TargetSpec {
+    fn default() -> Self {
+        TargetSpec {
+            url: None,
+            token: None,
+            bot_id: None,
+            workspace_id: None,
+            other_bot_id: None,
+            other_workspace_id: None,
+            other_workspace_bot_id: None,
+            grants: Vec::new(),
+            configure_bot: false,
+            provision: true,
+            server: ServerConfig::default(),
+        }
+    }
+}
+
 impl TargetSpec {
     /// A remote target reached with `token`.
     #[must_use]
@@ -44,7 +59,6 @@ impl TargetSpec {
         TargetSpec {
             url: Some(url.into()),
             token: Some(token.into()),
-            provision: true,
             ..TargetSpec::default()
         }
     }
@@ -54,7 +68,6 @@ impl TargetSpec {
     pub fn embedded(config: ServerConfig) -> Self {
         TargetSpec {
             server: config,
-            provision: true,
             ..TargetSpec::default()
         }
     }
@@ -164,7 +177,7 @@ impl Target {
             .ok_or_else(|| TargetError::Usage("a token is needed with --target (--token or BP_TOKEN)".into()))?;
         let url = url.trim_end_matches('/').to_string();
         let identity = probe(http, &url, &token).await?;
-        let reference = identity.as_deref() == Some("reference");
+        let reference = identity.as_deref() == Some(IDENTITY_VALUE);
         let mut notices = Vec::new();
         let capabilities = if reference {
             notices.push("the target is a bpharness reference server: every capability".into());

@@ -83,6 +83,49 @@ async fn the_double_itself_conforms_for_a_good_answer() {
     assert_eq!(report.outcome, Outcome::Passed, "{:#?}", failed_checks(&report));
 }
 
+#[rstest]
+#[case::retry_after_seconds("limited-once", 1_000.0)]
+#[case::retry_after_date("limited-dated", 0.0)]
+#[tokio::test]
+async fn a_429_is_waited_out_and_sent_again(#[case] path: &str, #[case] waited_ms: f64) {
+    let double = double::start().await;
+    let file = scenario_file(path, &request(path));
+    let report = run_paths(&[file.as_str()], plan(&double.url)).await;
+    assert_eq!(report.outcome, Outcome::Passed, "{:#?}", failed_checks(&report));
+    assert_eq!(report.summary.rate_limit_retries, 1);
+    assert_eq!(report.summary.rate_limit_wait_ms, waited_ms);
+    let sent = double
+        .seen
+        .lock()
+        .unwrap()
+        .heads
+        .iter()
+        .filter(|h| h.contains(path))
+        .count();
+    assert_eq!(sent, 2, "sent once, then once more after the wait");
+}
+
+#[tokio::test]
+async fn a_429_beyond_the_budget_fails_with_that_reason() {
+    let double = double::start().await;
+    let file = scenario_file("limited-always", &request("limited-always"));
+    let plan = RunPlan {
+        max_retry_wait: Duration::from_millis(1600),
+        ..plan(&double.url)
+    };
+    let report = run_paths(&[file.as_str()], plan).await;
+    assert_eq!(report.outcome, Outcome::Failed);
+    let failed = failed_checks(&report);
+    assert!(
+        failed
+            .iter()
+            .any(|(id, line)| id == "rate-limit" && line.contains("--max-retry-wait")),
+        "{failed:#?}"
+    );
+    // Backoffs of 0.5 s and 1 s fit the budget; the third (2 s) does not.
+    assert_eq!(report.summary.rate_limit_retries, 2);
+}
+
 #[tokio::test]
 async fn a_redirect_is_not_followed_so_the_token_stays_home() {
     let double = double::start().await;

@@ -174,6 +174,14 @@ async fn serve(
             let status = ["pending", "failed", "processed"][(count - 1).min(2)];
             response("200 OK", "application/json", &event(status))
         }
+        // Rate limited once, with Retry-After (seconds), then answered.
+        "limited-once" if count == 1 => rate_limited(Some("1")),
+        "limited-once" => response("200 OK", "application/json", USER),
+        // Rate limited once with Retry-After as an HTTP date (in the past: no wait).
+        "limited-dated" if count == 1 => rate_limited(Some("Thu, 01 Jan 2015 00:00:00 GMT")),
+        "limited-dated" => response("200 OK", "application/json", USER),
+        // Rate limited for ever, without Retry-After.
+        "limited-always" => rate_limited(None),
         // A first status no path of the graph leads to.
         "starts-wrong" => response("200 OK", "application/json", &event("ignored")),
         // scheduled → processed: pending went unseen between two reads.
@@ -187,6 +195,16 @@ async fn serve(
     };
     let _ = stream.write_all(&bytes).await;
     let _ = stream.shutdown().await;
+}
+
+fn rate_limited(retry_after: Option<&str>) -> Vec<u8> {
+    let body = r#"{"id":"err_20250101120000x1A2B3C4D","code":429,"type":"RateLimited","message":"slow down"}"#;
+    let retry = retry_after.map(|v| format!("retry-after: {v}\r\n")).unwrap_or_default();
+    format!(
+        "HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\n{retry}content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }
 
 fn event(status: &str) -> String {

@@ -103,8 +103,40 @@ struct Owned {
     file: String,
 }
 
+/// The name of A's user state (a state name is declared with one type).
 const STATE_NAME: &str = "isolation";
 const TAGS: &str = "isolation";
+
+/// The name of A's state of `kind`.
+fn state_name(kind: &str) -> &'static str {
+    match kind {
+        "user" => STATE_NAME,
+        "conversation" => "isolationConv",
+        _ => "isolationBot",
+    }
+}
+
+/// What A and B declare: the tag key, the state names and the event type the test uses (a
+/// bot takes only those it declares). B declares them too, so what it is refused is A's
+/// data, not an undeclared name.
+fn definition() -> Value {
+    let tags = json!({ "tags": { TAGS: {} } });
+    let state = |kind: &str| json!({ "type": kind, "schema": { "type": "object" } });
+    json!({
+        "user": tags, "conversation": tags, "message": tags,
+        "states": {
+            state_name("user"): state("user"),
+            state_name("conversation"): state("conversation"),
+            state_name("bot"): state("bot"),
+        },
+        "events": { "isolation": { "schema": {} } },
+    })
+}
+
+async fn declare(app: &Router, admin: Caller<'_>, bot: &str) {
+    let r = send(app, admin, "PUT", &format!("/v1/admin/bots/{bot}"), Some(&definition())).await;
+    assert_eq!(r.status, 200, "updateBot {bot}: {:#}", r.body);
+}
 /// A's table name. Names are per bot: another bot may have a table of the same name, so an
 /// answer naming it is no leak (the table's id is).
 const TABLE_NAME: &str = "isolationOwnedByATable";
@@ -158,7 +190,7 @@ impl Owned {
             ("bot", &bot.to_owned()),
         ] {
             post(
-                format!("/v1/chat/states/{kind}/{owner}/{STATE_NAME}"),
+                format!("/v1/chat/states/{kind}/{owner}/{}", state_name(kind)),
                 json!({ "payload": { "owner": "a" } }),
             )
             .await;
@@ -317,7 +349,7 @@ impl Owned {
             ("conversation", &self.conversation),
             ("bot", &self.bot),
         ] {
-            reads.push(format!("/v1/chat/states/{kind}/{owner}/{STATE_NAME}"));
+            reads.push(format!("/v1/chat/states/{kind}/{owner}/{}", state_name(kind)));
         }
         let mut out = Vec::new();
         for uri in reads {
@@ -414,7 +446,11 @@ async fn a_server_that_lets_a_caller_cross_is_caught(#[case] fault: &str, #[case
 /// Runs the namespace rule over every operation; panics at the first crossing. Returns how
 /// many calls it made.
 async fn cross_every_operation(config: ServerConfig) -> usize {
-    let state = AppState::new(config);
+    // Events are done at once, so A's event reads the same before and after the crossings.
+    let state = AppState::new(ServerConfig {
+        event_delay: std::time::Duration::ZERO,
+        ..config
+    });
     let seeds = state.seeds().clone();
     let app = fault::wrap(router(state.clone()), state);
     let token = seeds.tokens[0].as_str();
@@ -427,6 +463,8 @@ async fn cross_every_operation(config: ServerConfig) -> usize {
         a_in_other_workspace: Caller::workspace(token, &seeds.other_workspace_id),
     };
 
+    declare(&app, who.a_admin, &seeds.bot_id).await;
+    declare(&app, who.a_admin, &seeds.other_bot_id).await;
     let owned = Owned::make(&app, who.a, &seeds.bot_id).await;
     let before = owned.snapshot(&app, who.a, who.a_admin).await;
     let ids = owned.ids();

@@ -12,6 +12,8 @@ mod server_tables;
 mod server_bots;
 // What one client can hold of the server: header read timeout, in-flight bound.
 mod server_limits;
+// Bot definitions followed, events processed, the identity header, the "other server".
+mod server_portable;
 // The namespace rule, generated from the catalogue: no caller sees or touches another bot's data.
 mod isolation;
 // Ctrl-C on the binary mid-run: the run ends, its record and reports are kept.
@@ -24,6 +26,8 @@ mod checks;
 mod server_files;
 // The runner against the embedded server: the scenarios in scenarios/ pass.
 mod runner_suite;
+// The suite on a conformant server that is not the reference one, and on a remote serve.
+mod portable;
 // selftest: every fault of the reference server is caught by the suite; README's table.
 mod selftest;
 // Capture, schema inference and drift.

@@ -7,7 +7,7 @@ use reqwest::Method;
 use rstest::rstest;
 use serde_json::{Value, json};
 
-use crate::util::{Api, assert_error, assert_schema};
+use crate::util::{Api, assert_error, assert_schema, state_names, tag_keys};
 
 async fn user(api: &Api, tags: Value) -> String {
     let r = api.post("/v1/chat/users", json!({ "tags": tags })).await;
@@ -57,6 +57,7 @@ async fn walk(api: &Api, path: &str, key: &str) -> Vec<Vec<String>> {
 #[tokio::test]
 async fn users_success_paths() {
     let api = Api::start().await;
+    api.declare(json!({ "user": { "tags": tag_keys(&["k", "n"]) } })).await;
     let r = api
         .post("/v1/chat/users", json!({ "tags": { "k": "v" }, "name": "Ada" }))
         .await;
@@ -96,6 +97,8 @@ async fn users_success_paths() {
 #[tokio::test]
 async fn get_or_create_is_keyed_by_tags() {
     let api = Api::start().await;
+    api.declare(json!({ "user": { "tags": tag_keys(&["ext", "other"]) } }))
+        .await;
     let body = json!({ "tags": { "ext": "42", "other": "a" } });
     let first = api.post("/v1/chat/users/get-or-create", body.clone()).await;
     assert_eq!(first.status, 200);
@@ -121,6 +124,8 @@ async fn get_or_create_is_keyed_by_tags() {
 #[tokio::test]
 async fn conversations_and_participants() {
     let api = Api::start().await;
+    api.declare(json!({ "conversation": { "tags": tag_keys(&["t"]) } }))
+        .await;
     let u = user(&api, json!({})).await;
     let r = api
         .post(
@@ -221,6 +226,7 @@ async fn delete_conversation_removes_its_messages() {
 #[tokio::test]
 async fn messages_success_paths() {
     let api = Api::start().await;
+    api.declare(json!({ "message": { "tags": tag_keys(&["k"]) } })).await;
     let u = user(&api, json!({})).await;
     let c = conversation(&api, json!({})).await;
     let body =
@@ -262,7 +268,12 @@ async fn messages_success_paths() {
 
 #[tokio::test]
 async fn events_and_schedules() {
-    let api = Api::start().await;
+    // Events are done an hour after they are pending: this test sees them pending.
+    let api = Api::start_with(ServerConfig {
+        event_delay: std::time::Duration::from_secs(3600),
+        ..ServerConfig::default()
+    })
+    .await;
     let r = api
         .post("/v1/chat/events", json!({ "type": "custom", "payload": { "a": 1 } }))
         .await;
@@ -300,6 +311,8 @@ async fn events_and_schedules() {
 #[tokio::test]
 async fn states_set_get_patch_and_expire() {
     let api = Api::start().await;
+    api.declare(json!({ "states": state_names("user", &["prefs", "short"]) }))
+        .await;
     let u = user(&api, json!({})).await;
     let path = format!("/v1/chat/states/user/{u}/prefs");
     assert_error(&api.get(&path).await, 404, "ResourceNotFound");
@@ -474,6 +487,7 @@ async fn delete_accepts_a_json_body_as_the_client_sends_it() {
 #[tokio::test]
 async fn pagination_walks_every_item_once_while_items_are_created() {
     let api = Api::start().await;
+    api.declare(json!({ "user": { "tags": tag_keys(&["walk"]) } })).await;
     let mut created = HashSet::new();
     for _ in 0..45 {
         created.insert(user(&api, json!({ "walk": "yes" })).await);
@@ -533,6 +547,7 @@ async fn lists_are_newest_first_and_sortable() {
 #[tokio::test]
 async fn tokens_are_bound_to_bot_and_filters() {
     let api = Api::start().await;
+    api.declare(json!({ "user": { "tags": tag_keys(&["a"]) } })).await;
     for _ in 0..25 {
         user(&api, json!({ "a": "1" })).await;
     }
@@ -566,6 +581,7 @@ async fn tokens_are_bound_to_bot_and_filters() {
 #[tokio::test]
 async fn bots_are_isolated() {
     let api = Api::start().await;
+    api.declare(json!({ "user": { "tags": tag_keys(&["mine"]) } })).await;
     let seeds = api.server.seeds().clone();
     let u = user(&api, json!({ "mine": "1" })).await;
     let r = api
@@ -636,6 +652,8 @@ async fn concurrent_message_creation_loses_nothing() {
 #[tokio::test]
 async fn concurrent_patches_on_distinct_keys_lose_no_key() {
     let api = Api::start().await;
+    api.declare(json!({ "states": state_names("user", &["counters"]) }))
+        .await;
     let u = user(&api, json!({})).await;
     let path = format!("/v1/chat/states/user/{u}/counters");
     api.post(&path, json!({ "payload": {} })).await;

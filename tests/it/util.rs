@@ -75,6 +75,16 @@ impl Api {
         self.call(Method::DELETE, path, Some(serde_json::json!({}))).await
     }
 
+    /// Adds `definition` (an updateBot fragment: `user`, `conversation`, `message` tags,
+    /// `states`, `events`) to the primary bot. The server takes only the tag keys and state
+    /// names a bot declares; the seeded bots declare the suite's (`scenarios/bot-definition.yaml`),
+    /// and a test that uses others declares them here.
+    pub async fn declare(&self, definition: Value) {
+        let path = format!("/v1/admin/bots/{}", self.bot);
+        let r = self.admin(Method::PUT, &path, Some(definition)).await;
+        assert_eq!(r.status, 200, "the definition is accepted: {:#}", r.body);
+    }
+
     /// The primary workspace, where the default token and bot live.
     pub fn workspace(&self) -> String {
         self.server.seeds().workspace_id.clone()
@@ -104,6 +114,26 @@ impl Api {
         }
         into_reply(req.send().await.expect("request reaches the server")).await
     }
+}
+
+/// Declared tag keys, as a bot definition writes them: `{"k": {}, …}`.
+pub fn tag_keys(keys: &[&str]) -> Value {
+    Value::Object(keys.iter().map(|k| (k.to_string(), serde_json::json!({}))).collect())
+}
+
+/// Declared states of one type with open schemas, as a bot definition writes them.
+pub fn state_names(kind: &str, names: &[&str]) -> Value {
+    Value::Object(
+        names
+            .iter()
+            .map(|n| {
+                (
+                    n.to_string(),
+                    serde_json::json!({ "type": kind, "schema": { "type": "object" } }),
+                )
+            })
+            .collect(),
+    )
 }
 
 pub async fn into_reply(response: reqwest::Response) -> Reply {

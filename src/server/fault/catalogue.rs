@@ -129,6 +129,8 @@ faults! {
         "the conversationId filter of listMessages and listUsers is ignored";
     EventStuckScheduled = "event-stuck-scheduled", StateMachine, ["poll-timeout"],
         "scheduled events never move on to pending";
+    EventStuckPending = "event-stuck-pending", StateMachine, ["poll-timeout"],
+        "events are never processed: status stays pending";
     FileStatusSkipsIndexingPending = "file-status-skips-indexing-pending", StateMachine, ["poll-transition"],
         "an upload with index: true goes straight from upload_pending to indexing_completed";
     FileStatusReverses = "file-status-reverses", StateMachine, ["assert"],

@@ -2,7 +2,7 @@
 //! fault at a time, so tests and `selftest` prove that each check of the harness can fail.
 //!
 //! Every fault lives here: most as rewrites of the request before routing or of the
-//! response after it (`layer.rs`), two as settings the server reads at start
+//! response after it (`layer.rs`), a few as settings the server reads at start
 //! (`settings.rs`). Handlers know nothing of faults.
 
 mod catalogue;
@@ -11,4 +11,4 @@ mod settings;
 
 pub use self::catalogue::{FAULTS, Family, Fault, suite_faults};
 pub use self::layer::wrap;
-pub use self::settings::{deploy_delay, file_rules, loose_page_tokens, page_size};
+pub use self::settings::{deploy_delay, event_delay, file_rules, loose_page_tokens, page_size};

@@ -27,6 +27,12 @@ pub fn deploy_delay(faults: &BTreeSet<Fault>, configured: Duration) -> Option<Du
     (!faults.contains(&Fault::BotStuckDeploying)).then_some(configured)
 }
 
+/// How long an event stays pending before it is processed: the configured delay, or
+/// never with `event-stuck-pending`.
+pub fn event_delay(faults: &BTreeSet<Fault>, configured: Duration) -> Option<Duration> {
+    (!faults.contains(&Fault::EventStuckPending)).then_some(configured)
+}
+
 /// How files behave under the file faults: `file-status-skips-indexing-pending` makes
 /// indexing instant, so the first read after the upload delay is already
 /// `indexing_completed`; `upload-size-not-checked` and `search-returns-deleted` switch off

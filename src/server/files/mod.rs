@@ -12,4 +12,4 @@ pub mod signing;
 pub use self::filter::TagFilter;
 pub use self::model::{FileRules, FileStatus, FileStore, Links, Owner, StoredFile};
 pub use self::search::{Document, SearchQuery, search};
-pub use self::signing::{Grant, Purpose, Signer};
+pub use self::signing::{Grant, Purpose, Signer, UrlStyle};

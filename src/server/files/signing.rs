@@ -50,15 +50,41 @@ pub struct Grant<'a> {
     pub expires: i64,
 }
 
+/// How content URLs are spelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UrlStyle {
+    /// The reference server's own: `/_storage/{bot}/{file}/{purpose}?generation=…&expires=…&signature=…`
+    /// on the API's origin.
+    Reference,
+    /// The other server's, as an S3-like storage host would spell them (`variant.rs`):
+    /// `/bp-files/{bot}/{file}?versionId=…&X-Amz-Date=…&X-Amz-Expires=…&X-Amz-Signature=…`
+    /// (PUT uploads, GET downloads) and `/bp-public/{bot}/{file}?X-Amz-Signature=…`. A
+    /// download URL is valid `ttl_secs` from its `X-Amz-Date`.
+    S3 { ttl_secs: u64 },
+}
+
+/// Path prefixes of the S3-like URLs.
+pub const S3_FILES: &str = "/bp-files";
+pub const S3_PUBLIC: &str = "/bp-public";
+
 /// Signs and checks content URLs with the server's secret key.
 #[derive(Clone)]
 pub struct Signer {
     key: [u8; 32],
+    style: UrlStyle,
 }
 
 impl Signer {
     pub fn new(key: [u8; 32]) -> Self {
-        Signer { key }
+        Signer {
+            key,
+            style: UrlStyle::Reference,
+        }
+    }
+
+    /// The same signer, spelling its URLs in `style`.
+    pub fn with_style(self, style: UrlStyle) -> Self {
+        Signer { style, ..self }
     }
 
     fn mac(&self, grant: &Grant<'_>) -> HmacSha256 {
@@ -94,6 +120,9 @@ impl Signer {
 
     /// The URL `grant` is for, below `origin` (`http://host:port`).
     pub fn url(&self, origin: &str, grant: &Grant<'_>) -> String {
+        if let UrlStyle::S3 { ttl_secs } = self.style {
+            return self.s3_url(origin, grant, ttl_secs);
+        }
         let signature = self.sign(grant);
         let base = format!(
             "{origin}/_storage/{}/{}/{}",
@@ -110,6 +139,37 @@ impl Signer {
             Purpose::Public => format!("{base}?signature={signature}"),
         }
     }
+}
+
+impl Signer {
+    fn s3_url(&self, origin: &str, grant: &Grant<'_>, ttl_secs: u64) -> String {
+        let signature = self.sign(grant);
+        let (bot, file, generation) = (grant.bot, grant.file, grant.generation);
+        match grant.purpose {
+            Purpose::Upload => {
+                format!("{origin}{S3_FILES}/{bot}/{file}?versionId={generation}&X-Amz-Signature={signature}")
+            }
+            Purpose::Download => {
+                let ttl = i64::try_from(ttl_secs).unwrap_or(i64::MAX);
+                let date = chrono::DateTime::from_timestamp(grant.expires.saturating_sub(ttl), 0)
+                    .unwrap_or_default()
+                    .format(S3_DATE);
+                format!(
+                    "{origin}{S3_FILES}/{bot}/{file}?versionId={generation}&X-Amz-Date={date}&X-Amz-Expires={ttl}&X-Amz-Signature={signature}"
+                )
+            }
+            Purpose::Public => format!("{origin}{S3_PUBLIC}/{bot}/{file}?X-Amz-Signature={signature}"),
+        }
+    }
+}
+
+/// The format of `X-Amz-Date`.
+pub const S3_DATE: &str = "%Y%m%dT%H%M%SZ";
+
+/// The expiry (Unix seconds) an S3-like download URL names: `X-Amz-Date` plus `X-Amz-Expires`.
+pub fn s3_expires(date: &str, ttl: &str) -> Option<i64> {
+    let at = chrono::NaiveDateTime::parse_from_str(date, S3_DATE).ok()?.and_utc();
+    at.timestamp().checked_add(ttl.parse::<i64>().ok()?)
 }
 
 #[cfg(test)]
@@ -161,6 +221,26 @@ mod tests {
         let url = signer.url("http://h:1", &grant(Purpose::Public, 0, 0));
         assert!(
             url.starts_with("http://h:1/_storage/bot_1/file_1/public?signature="),
+            "{url}"
+        );
+    }
+
+    #[test]
+    fn s3_urls_name_their_expiry_by_date_and_lifetime() {
+        let signer = Signer::new([3; 32]).with_style(UrlStyle::S3 { ttl_secs: 3600 });
+        let url = signer.url("http://s:2", &grant(Purpose::Download, 7, 1_700_003_600));
+        assert!(
+            url.starts_with(
+                "http://s:2/bp-files/bot_1/file_1?versionId=7&X-Amz-Date=20231114T221320Z&X-Amz-Expires=3600&X-Amz-Signature="
+            ),
+            "{url}"
+        );
+        assert!(!url.contains("signature=") && !url.contains("expires="), "{url}");
+        assert_eq!(s3_expires("20231114T221320Z", "3600"), Some(1_700_003_600));
+        assert_eq!(s3_expires("nope", "3600"), None);
+        let url = signer.url("http://s:2", &grant(Purpose::Upload, 2, 0));
+        assert!(
+            url.starts_with("http://s:2/bp-files/bot_1/file_1?versionId=2&X-Amz-Signature="),
             "{url}"
         );
     }

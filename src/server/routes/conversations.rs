@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use crate::server::auth::BotCtx;
 use crate::server::body::RawBody;
+use crate::server::bots::{Tagged, check_tags};
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::ids::{Timestamp, new_id};
 use crate::server::paging::Direction;
@@ -77,6 +78,7 @@ pub async fn create(
     body: RawBody,
 ) -> ApiResult<Response> {
     let body: CreateConversation = body.parse("createConversation")?;
+    check_tags(&bot, Tagged::Conversation, &body.tags)?;
     let integration = integration_of(&headers, body.integration_name.as_deref());
     let mut data = bot.data.write().expect("bot data poisoned");
     let conversation = insert(&state, &mut data, body, integration);
@@ -127,6 +129,7 @@ pub async fn get_or_create(
     body: RawBody,
 ) -> ApiResult<Response> {
     let body: CreateConversation = body.parse("getOrCreateConversation")?;
+    check_tags(&bot, Tagged::Conversation, &body.tags)?;
     let integration = integration_of(&headers, body.integration_name.as_deref());
     let mut data = bot.data.write().expect("bot data poisoned");
     // A conversation is looked up within its channel and integration: the same tags in
@@ -147,6 +150,9 @@ pub async fn get_or_create(
 
 pub async fn update(BotCtx(bot): BotCtx, ids: PathIds, body: RawBody) -> ApiResult<Response> {
     let body: UpdateConversation = body.parse("updateConversation")?;
+    if let Some(tags) = &body.tags {
+        check_tags(&bot, Tagged::Conversation, tags)?;
+    }
     let mut data = bot.data.write().expect("bot data poisoned");
     let c = data
         .conversations

@@ -1,4 +1,9 @@
 //! Events: create (optionally scheduled), get, list.
+//!
+//! An event is `pending` (or `scheduled` until its time, then `pending`) and is done
+//! `ServerConfig::event_delay` after it became pending: `processed` when the bot declares
+//! its type, `ignored` when it does not (`bots::definition`). `failureReason` stays null:
+//! the reference server runs no handler that could fail.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -8,6 +13,7 @@ use serde_json::Value;
 
 use crate::server::auth::BotCtx;
 use crate::server::body::RawBody;
+use crate::server::bots::event_declared;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::ids::{Timestamp, new_id};
 use crate::server::paging::Direction;
@@ -62,6 +68,12 @@ pub async fn create(State(state): State<AppState>, BotCtx(bot): BotCtx, body: Ra
             now.0 + chrono::Duration::from_std(state.config().default_schedule_delay).unwrap_or_default(),
         )),
     };
+    let outcome = if event_declared(&bot, &body.kind) {
+        "processed"
+    } else {
+        "ignored"
+    };
+    let done_at = state.event_done(due.unwrap_or(now));
     let mut data = bot.data.write().expect("bot data poisoned");
     if let Some(id) = &body.conversation_id
         && !data.conversations.contains_key(id)
@@ -90,6 +102,8 @@ pub async fn create(State(state): State<AppState>, BotCtx(bot): BotCtx, body: Ra
         failure_reason: None,
         workflow_id: body.workflow_id,
         due,
+        done_at,
+        outcome,
         seq: state.store().next_seq(),
     };
     data.events.insert(event.id.clone(), event.clone());

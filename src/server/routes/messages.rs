@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use crate::server::auth::BotCtx;
 use crate::server::body::RawBody;
+use crate::server::bots::{Tagged, check_tags};
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::ids::{Timestamp, new_id};
 use crate::server::paging::Direction;
@@ -91,6 +92,7 @@ pub async fn create(
     body: RawBody,
 ) -> ApiResult<Response> {
     let body: CreateMessage = body.parse("createMessage")?;
+    check_tags(&bot, Tagged::Message, &body.tags)?;
     let mut data = bot.data.write().expect("bot data poisoned");
     check_references(&data, &body)?;
     let message = insert(&state, &mut data, body, direction(&headers));
@@ -104,6 +106,7 @@ pub async fn get_or_create(
     body: RawBody,
 ) -> ApiResult<Response> {
     let body: CreateMessage = body.parse("getOrCreateMessage")?;
+    check_tags(&bot, Tagged::Message, &body.tags)?;
     let mut data = bot.data.write().expect("bot data poisoned");
     check_references(&data, &body)?;
     // Looked up within its conversation.
@@ -132,6 +135,7 @@ pub async fn get(BotCtx(bot): BotCtx, ids: PathIds) -> ApiResult<Response> {
 
 pub async fn update(BotCtx(bot): BotCtx, ids: PathIds, body: RawBody) -> ApiResult<Response> {
     let body: UpdateMessage = body.parse("updateMessage")?;
+    check_tags(&bot, Tagged::Message, &body.tags)?;
     let mut data = bot.data.write().expect("bot data poisoned");
     let m = data
         .messages

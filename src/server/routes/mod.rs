@@ -2,7 +2,8 @@
 //! answers, the auth layer in front of all of them and the journal layer around the
 //! bot-scoped ones; beside it, outside that layer, the file content URLs (`/_storage/…`),
 //! which their signature guards instead of a token. In front of everything, the bound on
-//! requests in flight.
+//! requests in flight. [`app`] is the whole server: the router behind the other server's
+//! hooks (`variant.rs`), the fault layer and the identity header.
 
 mod actions;
 mod bot_activity;
@@ -15,7 +16,7 @@ mod messages;
 pub(crate) mod reply;
 mod rows;
 mod states;
-mod storage;
+pub(super) mod storage;
 mod tables;
 mod users;
 
@@ -33,11 +34,26 @@ use super::error::ApiError;
 use super::limit::bound_in_flight;
 use super::ratelimit::{Limiter, limit};
 use super::state::AppState;
+use super::variant::{self, Refuser, Variant};
 
 pub use self::actions::BUILT_IN_ACTIONS;
 
+/// The whole server as `spawn` serves it: the API, the other server's error wording (on
+/// that variant), the faults switched on, and the reference server's identity header on
+/// every answer.
+pub fn app(state: AppState) -> Router {
+    let variant = state.variant();
+    let api = variant::reword(router(state.clone()), variant);
+    variant::identify(super::fault::wrap(api, state), variant)
+}
+
 /// The whole API as a router over `state`.
 pub fn router(state: AppState) -> Router {
+    let variant = state.variant();
+    let call_action = match variant {
+        Variant::Reference => post(actions::call),
+        Variant::Other => post(variant::call_action),
+    };
     let chat = Router::new()
         .route("/v1/chat/users", post(users::create).get(users::list))
         .route("/v1/chat/users/get-or-create", post(users::get_or_create))
@@ -83,7 +99,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/chat/states/{type}/{id}/{name}/get-or-set",
             post(states::get_or_set),
         )
-        .route("/v1/chat/actions", post(actions::call));
+        .route("/v1/chat/actions", call_action);
     let tables = Router::new()
         .route("/v1/tables", get(tables::list).post(tables::create))
         .route(
@@ -108,11 +124,11 @@ pub fn router(state: AppState) -> Router {
             get(files::get).put(files::update).delete(files::delete),
         );
 
-    let bot_scoped = chat
-        .merge(tables)
-        .merge(files)
+    let mut bot_scoped = chat.merge(tables).merge(files);
+    if variant.records_activity() {
         // Inside the auth layer (it needs the grant), around the bot-scoped routes only.
-        .route_layer(middleware::from_fn_with_state(state.clone(), journal));
+        bot_scoped = bot_scoped.route_layer(middleware::from_fn_with_state(state.clone(), journal));
+    }
     let admin = Router::new()
         .route("/v1/admin/bots", post(bots::create).get(bots::list))
         .route(
@@ -150,8 +166,17 @@ pub fn router(state: AppState) -> Router {
     if let Some(rate) = state.config().rate_limit {
         app = app.layer(middleware::from_fn_with_state(Limiter::new(rate), limit));
     }
-    app.layer(middleware::from_fn_with_state(state.clone(), require_token))
-        .merge(storage.layer(DefaultBodyLimit::disable()))
+    if variant == Variant::Other {
+        app = app.layer(middleware::from_fn_with_state(
+            std::sync::Arc::new(Refuser::default()),
+            variant::refuse_now_and_then,
+        ));
+    }
+    let mut app = app.layer(middleware::from_fn_with_state(state.clone(), require_token));
+    if variant::serves_storage_on_api(variant) {
+        app = app.merge(storage.layer(DefaultBodyLimit::disable()));
+    }
+    app
         // Outermost: a flood is refused before any work, authentication included.
         .layer(middleware::from_fn_with_state(state.clone(), bound_in_flight))
         .with_state(state)

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::server::auth::BotCtx;
 use crate::server::body::RawBody;
+use crate::server::bots::check_state;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::ids::{Timestamp, new_id};
 use crate::server::store::{BotData, BotSpace, State, StateKey};
@@ -26,9 +27,17 @@ struct PatchState {
     payload: serde_json::Map<String, Value>,
 }
 
-/// Checks the path and that the owner exists: a user or conversation state needs that
-/// user or conversation; a bot state is this bot's own.
-fn key(bot: &BotSpace, data: &BotData, ids: &PathIds) -> ApiResult<StateKey> {
+/// Whether a route writes the state, so the bot must declare its name and type
+/// (`bots::definition`); getState only reads, and an undeclared state is simply not found.
+#[derive(Clone, Copy, PartialEq)]
+enum Access {
+    Read,
+    Write,
+}
+
+/// Checks the path, the bot's definition (for a write) and that the owner exists: a user
+/// or conversation state needs that user or conversation; a bot state is this bot's own.
+fn key(bot: &BotSpace, data: &BotData, ids: &PathIds, access: Access) -> ApiResult<StateKey> {
     let (kind, owner, name) = (ids.get(0), ids.get(1), ids.get(2));
     if !STATE_TYPES.contains(&kind) {
         return Err(ApiError::invalid_payload(format!(
@@ -38,6 +47,9 @@ fn key(bot: &BotSpace, data: &BotData, ids: &PathIds) -> ApiResult<StateKey> {
     }
     if name.is_empty() || name.chars().count() > 200 {
         return Err(ApiError::invalid_payload("state name must be 1 to 200 characters"));
+    }
+    if access == Access::Write {
+        check_state(bot, kind, name)?;
     }
     let exists = match kind {
         "user" => data.users.contains_key(owner),
@@ -81,7 +93,7 @@ fn with_meta(state: &State) -> Response {
 
 pub async fn get(BotCtx(bot): BotCtx, ids: PathIds) -> ApiResult<Response> {
     let mut data = bot.data.write().expect("bot data poisoned");
-    let key = key(&bot, &data, &ids)?;
+    let key = key(&bot, &data, &ids, Access::Read)?;
     let state = live(&mut data, &key).ok_or_else(|| ApiError::not_found("state", &key.2))?;
     Ok(with_meta(state))
 }
@@ -89,7 +101,7 @@ pub async fn get(BotCtx(bot): BotCtx, ids: PathIds) -> ApiResult<Response> {
 pub async fn set(BotCtx(bot): BotCtx, ids: PathIds, body: RawBody) -> ApiResult<Response> {
     let body: SetState = body.parse("setState")?;
     let mut data = bot.data.write().expect("bot data poisoned");
-    let key = key(&bot, &data, &ids)?;
+    let key = key(&bot, &data, &ids, Access::Write)?;
     let Some(payload) = body.payload else {
         // A null payload clears the state: it is gone afterwards, and the answer shows it
         // as it was cleared.
@@ -120,7 +132,7 @@ pub async fn set(BotCtx(bot): BotCtx, ids: PathIds, body: RawBody) -> ApiResult<
 pub async fn get_or_set(BotCtx(bot): BotCtx, ids: PathIds, body: RawBody) -> ApiResult<Response> {
     let body: SetState = body.parse("getOrSetState")?;
     let mut data = bot.data.write().expect("bot data poisoned");
-    let key = key(&bot, &data, &ids)?;
+    let key = key(&bot, &data, &ids, Access::Write)?;
     if let Some(existing) = live(&mut data, &key) {
         return Ok(with_meta(existing));
     }
@@ -132,7 +144,7 @@ pub async fn get_or_set(BotCtx(bot): BotCtx, ids: PathIds, body: RawBody) -> Api
 pub async fn patch(BotCtx(bot): BotCtx, ids: PathIds, body: RawBody) -> ApiResult<Response> {
     let body: PatchState = body.parse("patchState")?;
     let mut data = bot.data.write().expect("bot data poisoned");
-    let key = key(&bot, &data, &ids)?;
+    let key = key(&bot, &data, &ids, Access::Write)?;
     let state = live(&mut data, &key).ok_or_else(|| ApiError::not_found("state", &key.2))?;
     // A top-level merge: the keys sent replace theirs, the others stay.
     match &mut state.payload {

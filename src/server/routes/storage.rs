@@ -116,12 +116,24 @@ pub async fn upload(
     body: Body,
 ) -> ApiResult<Response> {
     let (generation, _) = verify(&state, &q, Purpose::Upload, &bot_id, &file_id)?;
-    let space = bot(&state, &bot_id, &file_id)?;
+    accept_upload(&state, &bot_id, &file_id, generation, &headers, body).await
+}
+
+/// An upload whose URL was verified: the content of `generation` of the file.
+pub async fn accept_upload(
+    state: &AppState,
+    bot_id: &str,
+    file_id: &str,
+    generation: u64,
+    headers: &HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let space = bot(state, bot_id, file_id)?;
     let rules = state.file_rules();
     let declared = {
         let mut data = space.data.write().expect("bot data poisoned");
         data.files.settle(Timestamp::now(), rules);
-        let file = open_for_upload(&mut data.files.by_id, &file_id, generation)?;
+        let file = open_for_upload(&mut data.files.by_id, file_id, generation)?;
         let tagged_public = headers
             .get("x-amz-tagging")
             .and_then(|v| v.to_str().ok())
@@ -140,7 +152,7 @@ pub async fn upload(
         .and_then(|v| v.parse::<u64>().ok());
     let over = |n: u64| {
         let reason = format!("the upload is over the maximum file size of {limit} bytes (got {n} bytes or more)");
-        fail(&space, &file_id, generation, &reason);
+        fail(&space, file_id, generation, &reason);
         ApiError::new(ErrorType::LimitExceeded, reason)
     };
     if let Some(n) = announced.filter(|n| *n > limit) {
@@ -151,8 +163,8 @@ pub async fn upload(
         .map_err(|_| over(limit + 1))?;
     let length = bytes.len() as u64;
     let mut data = space.data.write().expect("bot data poisoned");
-    let stored_elsewhere = data.files.stored_bytes(Some(&file_id));
-    let file = open_for_upload(&mut data.files.by_id, &file_id, generation)?;
+    let stored_elsewhere = data.files.stored_bytes(Some(file_id));
+    let file = open_for_upload(&mut data.files.by_id, file_id, generation)?;
     if rules.check_upload_size && length != declared {
         let reason = format!("the upload has {length} bytes but the file was upserted with size {declared}");
         file.fail_upload(reason.clone());
@@ -201,6 +213,17 @@ pub async fn download(
     q: QueryParams,
 ) -> ApiResult<Response> {
     let (generation, expires) = verify(&state, &q, Purpose::Download, &bot_id, &file_id)?;
+    serve_download(&state, &bot_id, &file_id, generation, expires)
+}
+
+/// A download whose URL was verified: the content of `generation`, until `expires`.
+pub fn serve_download(
+    state: &AppState,
+    bot_id: &str,
+    file_id: &str,
+    generation: u64,
+    expires: i64,
+) -> ApiResult<Response> {
     let now = Timestamp::now();
     if now.0.timestamp() >= expires {
         let at = chrono::DateTime::from_timestamp(expires, 0).map_or_else(|| expires.to_string(), |t| t.to_rfc3339());
@@ -208,10 +231,10 @@ pub async fn download(
             "this URL expired at {at}; getFile gives a fresh one"
         )));
     }
-    let space = bot(&state, &bot_id, &file_id)?;
+    let space = bot(state, bot_id, file_id)?;
     let mut data = space.data.write().expect("bot data poisoned");
     data.files.settle(now, state.file_rules());
-    let file = data.files.by_id.get(&file_id).ok_or_else(|| not_found(&file_id))?;
+    let file = data.files.by_id.get(file_id).ok_or_else(|| not_found(file_id))?;
     if file.generation != generation {
         return Err(ApiError::new(
             ErrorType::ResourceNotFound,
@@ -227,10 +250,15 @@ pub async fn public(
     q: QueryParams,
 ) -> ApiResult<Response> {
     verify(&state, &q, Purpose::Public, &bot_id, &file_id)?;
-    let space = bot(&state, &bot_id, &file_id)?;
+    serve_public(&state, &bot_id, &file_id)
+}
+
+/// A public download whose URL was verified: the content while the file is public.
+pub fn serve_public(state: &AppState, bot_id: &str, file_id: &str) -> ApiResult<Response> {
+    let space = bot(state, bot_id, file_id)?;
     let mut data = space.data.write().expect("bot data poisoned");
     data.files.settle(Timestamp::now(), state.file_rules());
-    let file = data.files.by_id.get(&file_id).ok_or_else(|| not_found(&file_id))?;
+    let file = data.files.by_id.get(file_id).ok_or_else(|| not_found(file_id))?;
     if !file.is_public() {
         return Err(forbidden(format!(
             "file {file_id:?} is not public (its accessPolicies lack public_content)"

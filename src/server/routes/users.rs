@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use crate::server::auth::BotCtx;
 use crate::server::body::RawBody;
+use crate::server::bots::{Tagged, check_tags};
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::ids::{Timestamp, new_id};
 use crate::server::query::QueryParams;
@@ -68,6 +69,7 @@ fn insert_user(state: &AppState, data: &mut BotData, body: CreateUser) -> User {
 
 pub async fn create(State(state): State<AppState>, BotCtx(bot): BotCtx, body: RawBody) -> ApiResult<Response> {
     let body: CreateUser = body.parse("createUser")?;
+    check_tags(&bot, Tagged::User, &body.tags)?;
     let mut data = bot.data.write().expect("bot data poisoned");
     let user = insert_user(&state, &mut data, body);
     Ok(reply::one(StatusCode::CREATED, "user", &user))
@@ -105,6 +107,7 @@ pub async fn list(State(state): State<AppState>, BotCtx(bot): BotCtx, q: QueryPa
 
 pub async fn get_or_create(State(state): State<AppState>, BotCtx(bot): BotCtx, body: RawBody) -> ApiResult<Response> {
     let body: CreateUser = body.parse("getOrCreateUser")?;
+    check_tags(&bot, Tagged::User, &body.tags)?;
     let mut data = bot.data.write().expect("bot data poisoned");
     if let Some(key) = lookup_tags(&body.tags, body.discriminate_by_tags.as_deref()) {
         let found = data
@@ -122,6 +125,9 @@ pub async fn get_or_create(State(state): State<AppState>, BotCtx(bot): BotCtx, b
 
 pub async fn update(BotCtx(bot): BotCtx, ids: PathIds, body: RawBody) -> ApiResult<Response> {
     let body: UpdateUser = body.parse("updateUser")?;
+    if let Some(tags) = &body.tags {
+        check_tags(&bot, Tagged::User, tags)?;
+    }
     let mut data = bot.data.write().expect("bot data poisoned");
     let user = data
         .users
