@@ -199,7 +199,14 @@ async fn cleanup(ctx: &Ctx, scenario: &str, ledger: &mut Ledger) -> (Option<Step
             body: Some(b"{}".to_vec()),
         };
         result.requests += 1;
-        match ctx.http.send(&out).await {
+        // Through `Ctx::send`, so a rate-limited delete is waited out, not leaked.
+        let sent = ctx
+            .send(super::exec::Built {
+                outgoing: out,
+                operation: None,
+            })
+            .await;
+        match sent.result {
             Ok(r) if (200..300).contains(&r.status) || r.status == 404 => deleted += 1,
             Ok(r) => leaks.push(Leak {
                 scenario: scenario.into(),

@@ -62,6 +62,18 @@ pub const CAPABILITIES: &[Capability] = &[
         hint: "grant with --capability ranking",
     },
     Capability {
+        name: "page-token-binding",
+        kind: Kind::Behaviour,
+        summary: "a nextToken replayed with another bot, list or filters is refused (the docs only say to send it back)",
+        hint: "grant with --capability page-token-binding",
+    },
+    Capability {
+        name: "table-results",
+        kind: Kind::Behaviour,
+        summary: "findTableRows' group output field names and the order of missing values are the reference server's",
+        hint: "grant with --capability table-results",
+    },
+    Capability {
         name: "error-wording",
         kind: Kind::Behaviour,
         summary: "error messages are worded as the reference server words them",

@@ -126,13 +126,17 @@ async fn a_target_without_a_bot_id_gets_bots_of_its_own_for_the_run() {
     assert_eq!(report.outcome, Outcome::Passed, "{:#?}", failures(&report));
     assert!(report.leaks.is_empty(), "{:#?}", report.leaks);
     let notes = notes.lock().unwrap().clone();
-    assert_eq!(notes.len(), 2, "{notes:#?}");
+    assert_eq!(notes.len(), 4, "{notes:#?}");
     assert!(
-        notes[0].contains("(bot_id)") && notes[0].contains("(other_bot_id)"),
+        notes[0].contains("(a bpharness reference server); capabilities: builtin-actions,"),
         "{notes:#?}"
     );
     assert!(
-        notes[1].starts_with("deleted the bots created for this run"),
+        notes[2].contains("(bot_id)") && notes[2].contains("(other_bot_id)") && notes[2].contains("bot definition"),
+        "{notes:#?}"
+    );
+    assert!(
+        notes[3].starts_with("deleted the bots created for this run"),
         "{notes:#?}"
     );
 
