@@ -74,6 +74,12 @@ pub const CAPABILITIES: &[Capability] = &[
         hint: "grant with --capability table-results",
     },
     Capability {
+        name: "reference-timing",
+        kind: Kind::Behaviour,
+        summary: "each status is held long enough for a poll every 20 ms to read it (indexing starts when the upload is first read)",
+        hint: "grant with --capability reference-timing",
+    },
+    Capability {
         name: "error-wording",
         kind: Kind::Behaviour,
         summary: "error messages are worded as the reference server words them",
