@@ -45,6 +45,9 @@ pub struct Ctx {
     pub retry: Arc<RetryBudget>,
     /// Poll deadlines are multiplied by this (`--time-scale`).
     pub time_scale: f64,
+    /// What the bot's definition lacks of the suite's (`user tag "suite"`...): steps that
+    /// rely on one are skipped.
+    pub undeclared: std::collections::BTreeSet<String>,
 }
 
 /// A request as built from a scenario, before sending.
@@ -422,6 +425,7 @@ mod tests {
             capabilities: Capabilities::all(),
             retry: Arc::new(RetryBudget::new(std::time::Duration::from_secs(1))),
             time_scale: 1.0,
+            undeclared: Default::default(),
         }
     }
 

@@ -15,6 +15,7 @@ use crate::scenario::Step;
 use crate::scenario::template::placeholders;
 use crate::target::Capabilities;
 use crate::target::capability::INPUT_VARIABLES;
+use crate::target::definition::needs;
 
 /// Every `{{name}}` a step uses, anywhere (request, expectations, ids to find).
 #[must_use]
@@ -61,6 +62,29 @@ pub fn unmet(
             kind: SkipKind::Requirement,
             reason: format!("requires {name}: {why}"),
         })
+    })
+}
+
+/// A step that relies on a declaration the bot lacks (a tag key, a state, an event type:
+/// `crate::target::definition::needs`), when the run was told what the bot lacks.
+#[must_use]
+pub fn undeclared(lacking: &BTreeSet<String>, step: &Step) -> Option<Skip> {
+    if lacking.is_empty() {
+        return None;
+    }
+    let requests = [
+        step.request.as_ref(),
+        step.paginate.as_ref().map(|p| &p.request),
+        step.poll.as_ref().map(|p| &p.request),
+    ];
+    requests.into_iter().flatten().find_map(|r| {
+        needs(r.method.as_str(), &r.path, r.body.as_ref())
+            .into_iter()
+            .find(|need| lacking.contains(need))
+            .map(|need| Skip {
+                kind: SkipKind::Requirement,
+                reason: format!("requires bot-definition: the bot does not declare {need} (pass --configure-bot)"),
+            })
     })
 }
 
@@ -127,6 +151,25 @@ mod tests {
         assert_eq!(skip.group(), "requires other-bot");
         caps.grant("ranking");
         assert_eq!(unmet(&caps, &["ranking".into()], &plain, &BTreeSet::new()), None);
+    }
+
+    #[test]
+    fn a_step_using_an_undeclared_name_is_skipped() {
+        let s = step(
+            json!({"name": "x", "request": {"method": "POST", "path": "/v1/chat/users", "body": {"tags": {"suite": "a"}}}}),
+        );
+        let lacking: BTreeSet<String> = ["user tag \"suite\"".to_string()].into();
+        let skip = undeclared(&lacking, &s).unwrap();
+        assert!(
+            skip.reason.contains("does not declare user tag \"suite\""),
+            "{}",
+            skip.reason
+        );
+        assert!(undeclared(&BTreeSet::new(), &s).is_none());
+        let other = step(
+            json!({"name": "x", "request": {"method": "POST", "path": "/v1/chat/users", "body": {"tags": {"page": "a"}}}}),
+        );
+        assert!(undeclared(&lacking, &other).is_none());
     }
 
     #[test]

@@ -307,6 +307,7 @@ pub(crate) fn context(
         capabilities: target.capabilities.clone(),
         retry: Arc::new(RetryBudget::new(super::run::DEFAULT_MAX_RETRY_WAIT)),
         time_scale: 1.0,
+        undeclared: target.undeclared.iter().cloned().collect(),
     }
 }
 

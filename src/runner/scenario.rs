@@ -12,7 +12,7 @@ use crate::scenario::{LoadedScenario, Section as FileSection, Step, Vars};
 
 use super::checks::{fail, pass};
 use super::exec::Ctx;
-use super::gate::{Owed, unmet, used_variables};
+use super::gate::{Owed, undeclared, unmet, used_variables};
 use super::http::Outgoing;
 use super::ledger::Ledger;
 use super::paginate::run_paginate;
@@ -86,6 +86,11 @@ pub async fn run_scenario(
         }
     }
     let mut ledger = Ledger::default();
+    // A scenario builds on its own steps (users made in setup are listed later), so one
+    // step relying on a name the bot does not declare skips the whole scenario.
+    let undeclared_here = scenario
+        .all_steps()
+        .find_map(|(_, _, step)| undeclared(&ctx.undeclared, step));
     for (section, index, step) in scenario.all_steps() {
         let mut result = blank(step, report_section(section), loaded.step_location(section, index));
         let captures: Vec<&String> = step.capture.keys().chain(step.capture_all.keys()).collect();
@@ -95,6 +100,7 @@ pub async fn run_scenario(
             reason: "the run was interrupted before this step".into(),
         });
         let skip = interrupted
+            .or_else(|| undeclared_here.clone())
             .or_else(|| unmet(&ctx.capabilities, &scenario.requires, step, &used))
             .or_else(|| owed.blocks(&used));
         if let Some(skip) = skip {

@@ -53,6 +53,49 @@ pub fn missing(wanted: &Value, bot: &Value) -> Vec<String> {
     lacking
 }
 
+/// The declarations a request relies on, named as [`missing`] names them: the tag keys it
+/// sets on a user, conversation or message, the state it addresses, the event type it
+/// creates. Only literal names count (a templated key cannot be known before the run).
+#[must_use]
+pub fn needs(method: &str, path: &str, body: Option<&Value>) -> Vec<String> {
+    let path = path.split('?').next().unwrap_or(path);
+    let mut out = Vec::new();
+    let section = if path.starts_with("/v1/chat/users") {
+        Some("user")
+    } else if path.starts_with("/v1/chat/conversations") && !path.contains("/participants") {
+        Some("conversation")
+    } else if path.starts_with("/v1/chat/messages") {
+        Some("message")
+    } else {
+        None
+    };
+    let writes = matches!(method, "POST" | "PUT" | "PATCH");
+    if let (Some(section), true) = (section, writes)
+        && let Some(tags) = body.and_then(|b| b.get("tags")).and_then(Value::as_object)
+    {
+        out.extend(
+            tags.keys()
+                .filter(|k| !k.contains("{{"))
+                .map(|k| format!("{section} tag \"{k}\"")),
+        );
+    }
+    if let Some(rest) = path.strip_prefix("/v1/chat/states/")
+        && let Some(name) = rest.split('/').nth(2)
+        && !name.is_empty()
+        && !name.contains("{{")
+    {
+        out.push(format!("state \"{name}\""));
+    }
+    if method == "POST"
+        && path == "/v1/chat/events"
+        && let Some(kind) = body.and_then(|b| b.get("type")).and_then(Value::as_str)
+        && !kind.contains("{{")
+    {
+        out.push(format!("event type \"{kind}\""));
+    }
+    out
+}
+
 /// An updateBot body that adds `wanted` to a bot, keeping what it declares already
 /// (updateBot merges these maps key by key).
 #[must_use]
@@ -94,6 +137,24 @@ mod tests {
             .map(|e| e.to_string())
             .collect();
         assert!(errors.is_empty(), "{errors:#?}");
+    }
+
+    #[test]
+    fn needs_names_the_declarations_a_request_uses() {
+        let body = json!({"tags": {"suite": "x", "{{dyn}}": "y"}, "type": "ping"});
+        assert_eq!(needs("POST", "/v1/chat/users", Some(&body)), ["user tag \"suite\""]);
+        assert_eq!(
+            needs("PUT", "/v1/chat/conversations/conv_1", Some(&body)),
+            ["conversation tag \"suite\""]
+        );
+        assert!(needs("GET", "/v1/chat/users?tags.suite=x", None).is_empty());
+        assert!(needs("POST", "/v1/chat/conversations/c/participants", Some(&body)).is_empty());
+        assert_eq!(needs("POST", "/v1/chat/events", Some(&body)), ["event type \"ping\""]);
+        assert_eq!(
+            needs("POST", "/v1/chat/states/user/{{user_id}}/profile", Some(&json!({}))),
+            ["state \"profile\""]
+        );
+        assert!(needs("GET", "/v1/chat/states/user/u/{{name}}", None).is_empty());
     }
 
     #[test]

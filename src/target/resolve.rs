@@ -114,6 +114,8 @@ pub struct Target {
     pub capabilities: Capabilities,
     /// What the run should tell its reader about the target (bots made, checks skipped).
     pub notices: Vec<String>,
+    /// What the bot given by id lacks of the suite's definition (`user tag "suite"`...).
+    pub undeclared: Vec<String>,
     /// Bots made for this run, deleted by `release`: (workspace, ids).
     provisioned: Option<(String, Vec<String>)>,
     server: Option<ServerHandle>,
@@ -165,6 +167,7 @@ impl Target {
             ],
             capabilities: Capabilities::all(),
             notices: Vec::new(),
+            undeclared: Vec::new(),
             provisioned: None,
             server: Some(server),
         })
@@ -202,6 +205,7 @@ impl Target {
             ],
             capabilities,
             notices,
+            undeclared: Vec::new(),
             provisioned: None,
             server: None,
         })
@@ -317,13 +321,14 @@ impl Target {
                         .push(format!("--configure-bot: added to bot {bot}: {}", lacking.join(", ")));
                 } else {
                     self.notices.push(format!(
-                        "bot {bot} does not declare {}; pass --configure-bot to add them",
+                        "bot {bot} does not declare {}; steps using them are skipped (pass --configure-bot to add them)",
                         lacking.join(", ")
                     ));
                     self.capabilities.withhold(
                         "bot-definition",
-                        format!("bot {bot} lacks {} (pass --configure-bot)", lacking.len()),
+                        format!("bot {bot} lacks {} declarations (pass --configure-bot)", lacking.len()),
                     );
+                    self.undeclared = lacking;
                 }
             }
         }

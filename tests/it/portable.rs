@@ -77,3 +77,74 @@ async fn a_remote_reference_server_keeps_every_capability() {
     );
     assert_eq!(report.summary.operations_covered, 60);
 }
+
+/// A bot given by id is read first: what its definition lacks is listed, the steps that
+/// rely on it are skipped with that reason, and `--configure-bot` adds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bot_given_by_id_is_checked_against_the_definition_and_configured_on_request() {
+    let server = spawn_local(ServerConfig::default()).await.unwrap();
+    let seeds = server.seeds().clone();
+    let client = reqwest::Client::new();
+    let created: serde_json::Value = client
+        .post(format!("{}/v1/admin/bots", server.url))
+        .bearer_auth(&seeds.tokens[0])
+        .header("x-workspace-id", &seeds.workspace_id)
+        .json(&serde_json::json!({"name": "bare"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bot = created["bot"]["id"].as_str().unwrap().to_string();
+    let plan = |configure_bot| RunPlan {
+        target: TargetSpec {
+            bot_id: Some(bot.clone()),
+            workspace_id: Some(seeds.workspace_id.clone()),
+            configure_bot,
+            ..TargetSpec::remote(server.url.clone(), seeds.tokens[0].clone())
+        },
+        ..RunPlan::default()
+    };
+
+    let bare = run_paths(&["scenarios/contract/users.yaml"], plan(false)).await;
+    assert_eq!(bare.summary.steps_failed, 0, "{:#?}", failures(&bare));
+    let undeclared = bare
+        .summary
+        .skipped_by_reason
+        .get("requires bot-definition")
+        .copied()
+        .unwrap_or(0);
+    assert!(undeclared > 0, "{:#?}", bare.summary.skipped_by_reason);
+    let reason = bare
+        .scenarios
+        .iter()
+        .flat_map(|s| &s.steps)
+        .filter_map(|s| s.skip.as_ref())
+        .find(|s| s.reason.contains("does not declare user tag"))
+        .map(|s| s.reason.clone());
+    assert!(reason.is_some_and(|r| r.contains("--configure-bot")));
+
+    let configured = run_paths(&["scenarios/contract/users.yaml"], plan(true)).await;
+    assert_eq!(configured.summary.steps_failed, 0, "{:#?}", failures(&configured));
+    assert!(
+        !configured
+            .summary
+            .skipped_by_reason
+            .contains_key("requires bot-definition"),
+        "{:#?}",
+        configured.summary.skipped_by_reason
+    );
+    let read: serde_json::Value = client
+        .get(format!("{}/v1/admin/bots/{bot}", server.url))
+        .bearer_auth(&seeds.tokens[0])
+        .header("x-workspace-id", &seeds.workspace_id)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(read["bot"]["user"]["tags"]["suite"].is_object(), "{read:#}");
+    server.stop().await;
+}
