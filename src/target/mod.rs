@@ -12,4 +12,4 @@ mod resolve;
 
 pub use self::args::TargetArgs;
 pub use self::capability::{CAPABILITIES, Capabilities, Capability};
-pub use self::resolve::{ID_VARIABLES, Target, TargetError, TargetKind, TargetSpec};
+pub use self::resolve::{Target, TargetError, TargetKind, TargetSpec};

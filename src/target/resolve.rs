@@ -95,21 +95,13 @@ pub enum TargetError {
     Server(std::io::Error),
 }
 
-/// Built-in variables that hold an id of the target.
-pub const ID_VARIABLES: [&str; 5] = [
-    "bot_id",
-    "workspace_id",
-    "other_bot_id",
-    "other_workspace_id",
-    "other_workspace_bot_id",
-];
-
 /// A target ready for requests. The embedded server lives as long as this value.
 pub struct Target {
     pub url: String,
     pub token: String,
     pub kind: TargetKind,
-    /// The ids of [`ID_VARIABLES`], each known or not.
+    /// The ids the built-in variables `bot_id`, `workspace_id`, `other_bot_id`,
+    /// `other_workspace_id` and `other_workspace_bot_id` hold, each known or not.
     pub ids: Vec<(&'static str, Option<String>)>,
     pub capabilities: Capabilities,
     /// What the run should tell its reader about the target (bots made, checks skipped).
@@ -347,12 +339,6 @@ impl Target {
     #[must_use]
     pub fn is_embedded(&self) -> bool {
         self.kind == TargetKind::Embedded
-    }
-
-    /// The embedded server, when it is the target.
-    #[must_use]
-    pub fn server(&self) -> Option<&ServerHandle> {
-        self.server.as_ref()
     }
 
     /// What the target lacks, as lines for the start of a run.
