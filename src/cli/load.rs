@@ -9,9 +9,9 @@ use clap::Args;
 
 use crate::exit;
 use crate::load::{
-    DEFAULT_DURATION, DEFAULT_SERVER_RATE_LIMIT, LoadError, LoadPlan, MAX_DURATION, Model, Segment, TailPlan,
-    Threshold, load_profile, parse_duration, parse_rate, parse_segment, parse_threshold, progress_line, run_load,
-    write_load_files, write_summary,
+    DEFAULT_DURATION, LoadError, LoadPlan, MAX_DURATION, Model, Segment, TailPlan, Threshold, load_profile,
+    parse_duration, parse_rate, parse_segment, parse_threshold, progress_line, run_load, write_load_files,
+    write_summary,
 };
 use crate::server::fault::Fault;
 use crate::server::{RateLimit, ServerConfig};
@@ -57,12 +57,15 @@ pub struct LoadArgs {
     /// Unknown extra fields in responses count as contract failures.
     #[arg(long)]
     pub strict: bool,
-    /// The embedded server's rate limit per token, R[/s][,burst=B], or "off" (default: the profile's, else 1000/s,burst=200).
+    /// The embedded server's rate limit per token, R[/s][,burst=B], or "off" (default: the profile's, else off, so the load measures the server).
     #[arg(long, value_name = "R[/s][,burst=B]")]
     pub server_rate_limit: Option<String>,
     /// Switch on a fault of the embedded server (repeatable); see `serve --list-faults`.
     #[arg(long = "fault")]
     pub faults: Vec<Fault>,
+    /// Serve the run's figures at http://ADDR/metrics in the Prometheus text format while it runs (port 0: any free port).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 impl LoadArgs {
@@ -128,7 +131,12 @@ impl LoadArgs {
                     .map_err(|m| (exit::INVALID_INPUT, format!("profile {}: {m}", self.profile.display())))?,
             );
         }
-        thresholds.extend(self.thresholds.iter().cloned());
+        // A rule given both in the profile and on the command line is evaluated once.
+        for t in &self.thresholds {
+            if !thresholds.iter().any(|have| have.same_rule(t)) {
+                thresholds.push(t.clone());
+            }
+        }
         for t in &thresholds {
             if let Some(op) = &t.operation
                 && !workload.operations.contains(op)
@@ -150,9 +158,9 @@ impl LoadArgs {
             .server_rate_limit
             .clone()
             .or_else(|| p.server.as_ref().and_then(|s| s.rate_limit.clone()));
+        // Off unless asked for: a default load measures the server, not its limiter.
         let rate_limit = match rate_limit_text.as_deref() {
-            None => Some(DEFAULT_SERVER_RATE_LIMIT),
-            Some("off") => None,
+            None | Some("off") => None,
             Some(text) => Some(text.parse::<RateLimit>().map_err(usage)?),
         };
         let mut target = self.target.spec().map_err(usage)?;
@@ -174,18 +182,32 @@ impl LoadArgs {
             tail,
             timeout: Duration::from_secs_f64(self.timeout.clamp(0.001, 3600.0)),
             strict: self.strict,
+            metrics: None,
         })
     }
 }
 
 pub async fn run(args: LoadArgs) -> ExitCode {
-    let plan = match args.plan() {
+    let mut plan = match args.plan() {
         Ok(plan) => plan,
         Err((code, message)) => {
             eprintln!("error: {message}");
             return ExitCode::from(code);
         }
     };
+    if let Some(addr) = args.metrics_listen {
+        // Bound here, so the line below names the port even when port 0 was asked for.
+        match std::net::TcpListener::bind(addr).and_then(|l| Ok((l.local_addr()?, l))) {
+            Ok((bound, listener)) => {
+                eprintln!("metrics: http://{bound}/metrics");
+                plan.metrics = Some(std::sync::Arc::new(listener));
+            }
+            Err(e) => {
+                eprintln!("error: cannot listen on {addr} for --metrics-listen: {e}");
+                return ExitCode::from(exit::USAGE);
+            }
+        }
+    }
     let progress: crate::load::Progress = Box::new(|s| eprintln!("{}", progress_line(s)));
     match run_load(&plan, Some(progress)).await {
         Ok(report) => {

@@ -57,6 +57,12 @@ pub struct ServeArgs {
     /// Switch on a contract violation (repeatable); see --list-faults.
     #[arg(long = "fault")]
     pub faults: Vec<Fault>,
+    /// Users, conversations, messages and events kept per bot, each; the oldest are evicted past it.
+    #[arg(long, default_value_t = ServerConfig::default().max_records as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_records: u64,
+    /// Print what the store holds every this many seconds (`stats: bots=… messages=…`).
+    #[arg(long, value_name = "SECONDS")]
+    pub stats_every: Option<u64>,
     /// Limit each token to R requests per second with a burst of B (default: one second's worth): `R[/s][,burst=B]`.
     #[arg(long, value_name = "R[/s][,burst=B]")]
     pub rate_limit: Option<RateLimit>,
@@ -103,6 +109,7 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         rate_limit: args.rate_limit,
         header_read_timeout: std::time::Duration::from_secs_f64(args.header_read_timeout.clamp(0.001, 3600.0)),
         max_in_flight: args.max_in_flight as usize,
+        max_records: usize::try_from(args.max_records).unwrap_or(usize::MAX),
         ..base
     };
     let handle = match spawn(config, args.listen).await {
@@ -140,6 +147,16 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         "try: curl -H \"Authorization: Bearer {}\" -H \"x-bot-id: {}\" {}/v1/chat/users",
         seeds.tokens[0], seeds.bot_id, handle.url
     );
+    if let Some(every) = args.stats_every.filter(|s| *s > 0) {
+        let state = handle.state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(every));
+            loop {
+                tick.tick().await;
+                println!("stats: {}", state.store().sizes());
+            }
+        });
+    }
     tokio::select! {
         result = handle.wait() => match result {
             Ok(()) => ExitCode::SUCCESS,

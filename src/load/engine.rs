@@ -93,6 +93,8 @@ pub struct Shared {
     validators: Vec<Option<Arc<jsonschema::Validator>>>,
     pub lanes: Vec<Lane>,
     pub next_lane: AtomicUsize,
+    /// Lanes set up and sending (`bpharness_virtual_users`); 0 once the load is over.
+    pub virtual_users: AtomicU64,
     pub lean: Option<LeanTarget>,
     pub timeout: Duration,
     pub max_body: usize,
@@ -163,6 +165,7 @@ impl Shared {
             validators,
             lanes,
             next_lane: AtomicUsize::new(0),
+            virtual_users: AtomicU64::new(0),
             lean: config.lean,
             timeout: config.timeout,
             max_body: config.max_body,
@@ -201,6 +204,7 @@ impl Shared {
             .ended_by
             .compare_exchange(EndedBy::Running as u8, why as u8, Ordering::SeqCst, Ordering::SeqCst);
         self.stopped.store(true, Ordering::SeqCst);
+        self.virtual_users.store(0, Ordering::Relaxed);
         // A setup request waiting out a 429 gives up too.
         self.ctx.cancelled.store(true, Ordering::SeqCst);
         self.stop_notify.notify_waiters();
@@ -324,7 +328,11 @@ impl Shared {
                 v.table.push((total, i));
             }
         }
-        !v.table.is_empty()
+        let ready = !v.table.is_empty();
+        if ready && !self.is_stopped() {
+            self.virtual_users.fetch_add(1, Ordering::Relaxed);
+        }
+        ready
     }
 
     fn setup_failed(&self, message: String) {
@@ -354,6 +362,10 @@ impl Shared {
         };
         let Exchanged { sent, checks, body } = exchange(&self.ctx, request, vars, &[], None, shape).await?;
         let got = sent.result.as_ref().map_err(|e| e.to_string())?;
+        if got.status == 429 && self.ctx.is_cancelled() {
+            // The wait for its Retry-After was cut short: say so, not "expected 201, got 429".
+            return Err("answered 429; the load ended while this setup step waited to send it again".into());
+        }
         // Setup is there to get ids: a wrong status stops it, while a body that breaks
         // its contract is noted and the load goes on (the load steps measure the contract).
         if let Some(bad) = checks
@@ -633,8 +645,13 @@ impl Shared {
 
 /// The body when every automatic check of `check_response` passes: the expected (2xx)
 /// status, a JSON content type, a body that parses, and one that the schema accepts.
+///
+/// Its domain is a success expected as a JSON body (2xx, no error type, not raw); outside
+/// it, it answers `None` and `check_response` decides. Inside it, `Some` exactly when every
+/// check of `check_response` passes with no warning, which the test below proves over many
+/// kinds of answer, so a check added to the runner cannot be skipped under load.
 fn quick_pass(expect: &Expectation, validator: Option<&jsonschema::Validator>, got: &Received) -> Option<Value> {
-    if got.status != expect.status || !(200..300).contains(&got.status) || expect.error_type.is_some() {
+    if got.status != expect.status || !(200..300).contains(&got.status) || expect.error_type.is_some() || expect.raw {
         return None;
     }
     let content_type = got.header("content-type")?;
@@ -653,4 +670,231 @@ fn quick_pass(expect: &Expectation, validator: Option<&jsonschema::Validator>, g
 /// `Retry-After` in whole seconds (the delay form; an HTTP date counts as absent).
 pub fn retry_after(got: &Received) -> Option<u64> {
     got.header("retry-after")?.trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use reqwest::header::{HeaderMap, HeaderValue};
+    use serde_json::json;
+
+    use super::*;
+    use crate::contract::SchemaSet;
+    use crate::runner::check_response;
+
+    fn answer(status: u16, content_type: Option<&str>, body: &[u8]) -> Received {
+        let mut headers = HeaderMap::new();
+        if let Some(ct) = content_type {
+            headers.insert("content-type", HeaderValue::from_str(ct).unwrap());
+        }
+        if (300..400).contains(&status) {
+            headers.insert("location", HeaderValue::from_static("http://elsewhere.invalid/"));
+        }
+        Received {
+            status,
+            headers,
+            body: body.to_vec(),
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    /// Bodies of every kind a server may send: valid, extra fields at two depths, a
+    /// missing or mistyped field, not JSON, empty, an error body right and wrong.
+    fn bodies() -> Vec<(&'static str, Vec<u8>)> {
+        let user = json!({"id": "user_01JZ0000000000000000000000", "createdAt": "2026-01-01T00:00:00.000Z",
+            "updatedAt": "2026-01-01T00:00:00.000Z", "tags": {}});
+        let with = |f: &dyn Fn(&mut Value)| {
+            let mut v = json!({ "user": user.clone() });
+            f(&mut v);
+            serde_json::to_vec(&v).unwrap()
+        };
+        vec![
+            ("valid", with(&|_| {})),
+            ("valid with optional name", with(&|v| v["user"]["name"] = json!("Ada"))),
+            ("extra top-level field", with(&|v| v["extra"] = json!(1))),
+            ("extra nested field", with(&|v| v["user"]["extra"] = json!("x"))),
+            (
+                "missing required field",
+                with(&|v| {
+                    v["user"].as_object_mut().unwrap().remove("createdAt");
+                }),
+            ),
+            ("wrong type", with(&|v| v["user"]["tags"] = json!("not an object"))),
+            ("null where none is allowed", with(&|v| v["user"]["id"] = Value::Null)),
+            ("bad timestamp", with(&|v| v["user"]["createdAt"] = json!("yesterday"))),
+            ("not JSON", b"{\"user\": ".to_vec()),
+            ("HTML", b"<html>oops</html>".to_vec()),
+            ("empty", Vec::new()),
+            ("JSON array", b"[]".to_vec()),
+            (
+                "error body",
+                serde_json::to_vec(
+                    &json!({"id": "err_1", "code": 404, "type": "ResourceNotFound", "message": "no such user"}),
+                )
+                .unwrap(),
+            ),
+            (
+                "error body, wrong code",
+                serde_json::to_vec(&json!({"id": "err_1", "code": 500, "type": "ResourceNotFound", "message": "x"}))
+                    .unwrap(),
+            ),
+            (
+                "error body, unknown type",
+                serde_json::to_vec(&json!({"id": "err_1", "code": 404, "type": "Nope", "message": "x"})).unwrap(),
+            ),
+            (
+                "error body, extra field",
+                serde_json::to_vec(
+                    &json!({"id": "err_1", "code": 404, "type": "ResourceNotFound", "message": "x", "more": 1}),
+                )
+                .unwrap(),
+            ),
+        ]
+    }
+
+    fn expectations() -> Vec<(&'static str, Expectation)> {
+        let schema = Some("responses/getUser.json".to_string());
+        vec![
+            (
+                "200 with schema",
+                Expectation {
+                    status: 200,
+                    schema: schema.clone(),
+                    ..Expectation::default()
+                },
+            ),
+            (
+                "201 with schema",
+                Expectation {
+                    status: 201,
+                    schema,
+                    ..Expectation::default()
+                },
+            ),
+            (
+                "200 without schema",
+                Expectation {
+                    status: 200,
+                    ..Expectation::default()
+                },
+            ),
+            (
+                "200 raw",
+                Expectation {
+                    status: 200,
+                    raw: true,
+                    ..Expectation::default()
+                },
+            ),
+            (
+                "404 error",
+                Expectation {
+                    status: 404,
+                    error_type: Some("ResourceNotFound".into()),
+                    message_contains: Some("no such".into()),
+                    ..Expectation::default()
+                },
+            ),
+        ]
+    }
+
+    /// Every automatic check `check_response` has; a check it emits that is not here fails
+    /// the test below until a case that makes it fail is added.
+    const KNOWN_CHECKS: [&str; 13] = [
+        "status",
+        "no-5xx",
+        "no-redirect",
+        "content-type",
+        "json",
+        "schema",
+        "schema-extra",
+        "error-body",
+        "error-body-extra",
+        "error-code",
+        "error-catalogue",
+        "error-type",
+        "error-message",
+    ];
+
+    #[test]
+    fn quick_pass_agrees_with_every_check_of_the_runner() {
+        let schemas = SchemaSet::embedded();
+        let statuses = [200, 201, 204, 302, 400, 404, 429, 500, 503];
+        let types = [
+            Some("application/json"),
+            Some("application/json; charset=utf-8"),
+            Some("Application/JSON"),
+            Some("text/plain"),
+            Some("application/jsonx"),
+            Some("application/problem+json"),
+            None,
+        ];
+        let (mut fast, mut cases) = (0, 0);
+        let mut failed_checks = BTreeSet::new();
+        for (what, expect) in expectations() {
+            let validator = expect.schema.as_deref().map(|rel| schemas.validator(rel).unwrap());
+            for status in statuses {
+                for content_type in types {
+                    for (body_kind, body) in bodies() {
+                        for strict in [false, true] {
+                            cases += 1;
+                            let got = answer(status, content_type, &body);
+                            let checked = check_response(schemas, strict, &expect, &got);
+                            for c in &checked.checks {
+                                assert!(
+                                    KNOWN_CHECKS.contains(&c.check.as_str()),
+                                    "check_response has a new check {:?}: add it to KNOWN_CHECKS with a case that makes it fail",
+                                    c.check
+                                );
+                                if c.outcome != CheckOutcome::Pass {
+                                    failed_checks.insert(c.check.clone());
+                                }
+                            }
+                            let all_pass = checked.checks.iter().all(|c| c.outcome == CheckOutcome::Pass);
+                            let quick = quick_pass(&expect, validator.as_deref(), &got);
+                            let case =
+                                format!("{what}, status {status}, {content_type:?}, {body_kind}, strict {strict}");
+                            if let Some(body) = &quick {
+                                // The fast path never passes what a check fails or warns about.
+                                assert!(
+                                    all_pass,
+                                    "quick_pass passed what check_response did not: {case}: {:?}",
+                                    checked
+                                        .checks
+                                        .iter()
+                                        .filter(|c| c.outcome != CheckOutcome::Pass)
+                                        .map(|c| &c.check)
+                                        .collect::<Vec<_>>()
+                                );
+                                assert_eq!(Some(body), checked.body.as_ref(), "{case}");
+                                fast += 1;
+                            }
+                            let in_domain =
+                                (200..300).contains(&expect.status) && expect.error_type.is_none() && !expect.raw;
+                            if in_domain {
+                                assert_eq!(
+                                    quick.is_some(),
+                                    all_pass,
+                                    "quick_pass and check_response disagree: {case}"
+                                );
+                            } else {
+                                assert!(quick.is_none(), "outside its domain quick_pass defers: {case}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            fast > 0 && fast < cases,
+            "the cases reach both paths: {fast} of {cases}"
+        );
+        let never: Vec<&str> = KNOWN_CHECKS
+            .iter()
+            .copied()
+            .filter(|c| !failed_checks.contains(*c))
+            .collect();
+        assert!(never.is_empty(), "no case makes these checks fail: {never:?}");
+    }
 }

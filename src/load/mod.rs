@@ -4,9 +4,11 @@
 //! analysis, thresholds, reports, and the exact merge of segments run apart. Everything
 //! goose-specific stays in this folder.
 
+mod charts;
 mod client;
 mod closed;
 mod engine;
+mod metrics;
 mod open;
 mod output;
 mod parse;
@@ -16,6 +18,7 @@ mod run;
 mod stats;
 mod threshold;
 
+pub use self::metrics::BUCKETS_S;
 pub use self::output::{progress_line, write_html, write_json, write_load_files, write_summary};
 pub use self::parse::{Segment, parse_duration, parse_rate, parse_segment};
 pub use self::profile::{MixEntry, Profile, Workload, load_profile};
@@ -24,7 +27,6 @@ pub use self::report::{
     decode_histogram, encode_histogram, merge,
 };
 pub use self::run::{
-    DEFAULT_DURATION, DEFAULT_SERVER_RATE_LIMIT, LoadError, LoadPlan, MAX_DURATION, Model, Progress, Snapshot,
-    TailPlan, run_load,
+    DEFAULT_DURATION, LoadError, LoadPlan, MAX_DURATION, Model, Progress, Snapshot, TailPlan, run_load,
 };
 pub use self::threshold::{Threshold, ThresholdResult, evaluate, parse_threshold};

@@ -1,5 +1,5 @@
 //! The load run's outputs: the progress line and the summary on the terminal, `load.json`,
-//! and `load.html` (self-contained, inline SVG plots of throughput and p99 per second).
+//! and `load.html` (self-contained: the table and the inline SVG charts of `charts.rs`).
 //! Writers take `&mut impl Write`; `write_load_files` puts each file in place whole.
 
 use std::fmt::Write as _;
@@ -7,7 +7,7 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::report::{LoadReport, OpReport, SecondReport};
+use super::report::{LoadReport, OpReport};
 use super::run::Snapshot;
 
 fn ms(us: u64) -> String {
@@ -144,60 +144,6 @@ fn esc(text: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-/// An inline SVG line chart of `value` per second.
-fn chart(title: &str, unit: &str, series: &[SecondReport], value: impl Fn(&SecondReport) -> Option<f64>) -> String {
-    let (width, height, pad) = (640.0, 200.0, 40.0);
-    let points: Vec<(u64, f64)> = series.iter().filter_map(|s| value(s).map(|v| (s.second, v))).collect();
-    let mut svg = format!(
-        "<figure><figcaption>{}</figcaption><svg viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" role=\"img\" aria-label=\"{}\">",
-        esc(title),
-        esc(title)
-    );
-    let _ = write!(
-        svg,
-        "<line x1=\"{pad}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#999\"/><line x1=\"{pad}\" y1=\"10\" x2=\"{pad}\" y2=\"{}\" stroke=\"#999\"/>",
-        height - pad,
-        width - 10.0,
-        height - pad,
-        height - pad
-    );
-    if points.is_empty() {
-        svg.push_str("<text x=\"60\" y=\"100\">no data</text></svg></figure>");
-        return svg;
-    }
-    let max_x = points.iter().map(|p| p.0).max().unwrap_or(0).max(1) as f64;
-    let max_y = points.iter().map(|p| p.1).fold(0.0, f64::max).max(1e-9);
-    let x = |s: u64| pad + (s as f64 / max_x) * (width - pad - 10.0);
-    let y = |v: f64| (height - pad) - (v / max_y) * (height - pad - 10.0);
-    let path: Vec<String> = points
-        .iter()
-        .map(|(s, v)| format!("{:.1},{:.1}", x(*s), y(*v)))
-        .collect();
-    let _ = write!(
-        svg,
-        "<polyline fill=\"none\" stroke=\"#2563eb\" stroke-width=\"2\" points=\"{}\"/>",
-        path.join(" ")
-    );
-    for (s, v) in &points {
-        let _ = write!(
-            svg,
-            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2\" fill=\"#2563eb\"><title>second {s}: {v:.2} {}</title></circle>",
-            x(*s),
-            y(*v),
-            esc(unit)
-        );
-    }
-    let _ = write!(
-        svg,
-        "<text x=\"{pad}\" y=\"{}\" font-size=\"11\">0</text><text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"end\">{max_x:.0} s</text><text x=\"2\" y=\"14\" font-size=\"11\">{max_y:.1} {}</text></svg></figure>",
-        height - pad + 14.0,
-        width - 10.0,
-        height - pad + 14.0,
-        esc(unit)
-    );
-    svg
-}
-
 /// `load.html`: one self-contained page, nothing fetched.
 pub fn write_html(w: &mut impl Write, r: &LoadReport) -> io::Result<()> {
     let mut rows = String::new();
@@ -257,15 +203,13 @@ pub fn write_html(w: &mut impl Write, r: &LoadReport) -> io::Result<()> {
             None => "not within the tail".into(),
         })
         .unwrap_or_else(|| "no tail".into());
-    let throughput = chart("Throughput (answers per second)", "req/s", &r.series, |s| {
-        Some(s.requests as f64)
-    });
-    let p99 = chart("p99 latency per second (ms)", "ms", &r.series, |s| {
-        s.p99.map(|v| v as f64 / 1000.0)
-    });
+    let percentiles = super::charts::percentiles(r);
+    let outcomes = super::charts::outcomes(r);
+    let over_time = super::charts::latency_over_time(r);
+    let script = super::charts::SCRIPT;
     write!(
         w,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>bpharness load: {profile}</title>\n<style>body{{font-family:system-ui,sans-serif;margin:2em;color:#111}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}td:first-child,th:first-child{{text-align:left}}.passed{{color:#166534}}.failed{{color:#b91c1c}}figure{{display:inline-block;margin:1em}}</style>\n</head>\n<body>\n<h1>Load: {profile} <span class=\"{outcome}\">{outcome}</span></h1>\n<p>Target {target}; {kind} model; {duration:.1} s; ended by {ended}; segments {segments}.</p>\n<table><tr><th>operation</th><th>requests</th><th>ok</th><th>failed</th><th>429</th><th>contract</th><th>req/s</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th></tr>{rows}</table>\n<h2>Time series</h2>\n{throughput}\n{p99}\n<h2>Rate limit</h2>\n<p>{n429} answers 429 ({share:.2}%); Retry-After on every 429: {all}; honest: {honest}; recovery: {recovered}.</p>\n<ul>{notes}</ul>\n<footer>{tool}, load report format {version}</footer>\n</body>\n</html>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>bpharness load: {profile}</title>\n<style>body{{font-family:system-ui,sans-serif;margin:2em;color:#111}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}td:first-child,th:first-child{{text-align:left}}.passed{{color:#166534}}.failed{{color:#b91c1c}}figure{{display:inline-block;margin:1em;vertical-align:top}}.legend span{{margin-right:1em}}.legend i{{display:inline-block;width:10px;height:10px;margin-right:4px}}.note{{color:#555;font-size:90%}}</style>\n</head>\n<body>\n<h1>Load: {profile} <span class=\"{outcome}\">{outcome}</span></h1>\n<p>Target {target}; {kind} model; {duration:.1} s; ended by {ended}; segments {segments}.</p>\n<table><tr><th>operation</th><th>requests</th><th>ok</th><th>failed</th><th>429</th><th>contract</th><th>req/s</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th></tr>{rows}</table>\n<h2>Latency</h2>\n{percentiles}\n<h2>Time series</h2>\n{outcomes}\n{over_time}\n<h2>Rate limit</h2>\n<p>{n429} answers 429 ({share:.2}%); Retry-After on every 429: {all}; honest: {honest}; recovery: {recovered}.</p>\n<ul>{notes}</ul>\n<footer>{tool}, load report format {version}</footer>\n{script}\n</body>\n</html>\n",
         profile = esc(&r.profile),
         outcome = esc(&r.outcome),
         target = esc(&r.target),

@@ -267,7 +267,7 @@ mod tests {
 
     #[test]
     fn the_shipped_profiles_load() {
-        for name in ["default.yaml", "rate-limit-probe.yaml"] {
+        for name in ["default.yaml", "rate-limit-probe.yaml", "soak.yaml", "get-user.yaml"] {
             let w = load_profile(&root().join("scenarios/load").join(name)).unwrap();
             assert!(!w.steps.is_empty(), "{name}");
             assert!(w.steps.iter().all(|s| s.weight > 0));

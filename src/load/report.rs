@@ -155,6 +155,12 @@ pub struct SecondReport {
     pub successes: u64,
     pub failures: u64,
     pub rate_limited: u64,
+    /// Failures that broke the contract, 429s not included (absent from older reports).
+    #[serde(default)]
+    pub contract_failures: u64,
+    /// p50 latency of the answers of this second, µs (absent from older reports).
+    #[serde(default)]
+    pub p50: Option<u64>,
     /// p99 latency of the answers of this second, µs.
     pub p99: Option<u64>,
     /// Base64 V2 HDR histogram of this second (2 significant digits), for exact merges.
@@ -169,6 +175,8 @@ impl SecondReport {
             successes: s.successes,
             failures: s.failures,
             rate_limited: s.rate_limited,
+            contract_failures: s.contract_failures,
+            p50: (!s.latency.is_empty()).then(|| s.latency.value_at_quantile(0.5)),
             p99: (!s.latency.is_empty()).then(|| s.latency.value_at_quantile(0.99)),
             histogram: encode_histogram(&s.latency),
         }
@@ -400,9 +408,11 @@ pub fn merge(reports: &[LoadReport]) -> Result<LoadReport, String> {
                     x.successes += s.successes;
                     x.failures += s.failures;
                     x.rate_limited += s.rate_limited;
+                    x.contract_failures += s.contract_failures;
                     let mut h = decode_histogram(&x.histogram)?;
                     h.add(decode_histogram(&s.histogram)?)
                         .map_err(|e| format!("histograms do not add: {e:?}"))?;
+                    x.p50 = (!h.is_empty()).then(|| h.value_at_quantile(0.5));
                     x.p99 = (!h.is_empty()).then(|| h.value_at_quantile(0.99));
                     x.histogram = encode_histogram(&h);
                 }

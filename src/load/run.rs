@@ -1,5 +1,5 @@
-//! A whole load run: the profile, the target (the embedded server, rate limiter on, when
-//! none is given), the lanes, the load in the chosen model, the low-rate tail and the
+//! A whole load run: the profile, the target (the embedded server, without a rate limiter
+//! unless the profile or `--server-rate-limit` asks for one, when none is given), the lanes, the load in the chosen model, the low-rate tail and the
 //! honesty probe, then one `LoadReport`.
 
 use std::collections::BTreeSet;
@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use crate::contract::SchemaSet;
 use crate::runner::{DEFAULT_MAX_RETRY_WAIT, Http, RetryBudget, context};
-use crate::server::RateLimit;
 use crate::server::fault::Fault;
 use crate::target::{Target, TargetError, TargetSpec};
 
@@ -33,11 +32,6 @@ use super::threshold::{Threshold, evaluate};
 pub const MAX_DURATION: Duration = Duration::from_secs(3600);
 /// The duration of a run that names none.
 pub const DEFAULT_DURATION: Duration = Duration::from_secs(10);
-/// The embedded server's rate limit under `load` when the profile names none.
-pub const DEFAULT_SERVER_RATE_LIMIT: RateLimit = RateLimit {
-    per_second: 1000.0,
-    burst: 200,
-};
 /// Sessions (setup contexts) of the open model.
 pub const OPEN_SESSIONS: usize = 4;
 
@@ -73,6 +67,9 @@ pub struct LoadPlan {
     pub tail: Option<TailPlan>,
     pub timeout: Duration,
     pub strict: bool,
+    /// Where `/metrics` is served during the run (`--metrics-listen`), already bound so
+    /// that the caller knows its port.
+    pub metrics: Option<Arc<std::net::TcpListener>>,
 }
 
 /// Why a load run could not give figures.
@@ -144,6 +141,13 @@ pub async fn run_load(plan: &LoadPlan, mut progress: Option<Progress>) -> Result
         },
     );
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let metrics = match &plan.metrics {
+        Some(listener) => Some(
+            super::metrics::serve(listener, shared.clone())
+                .map_err(|e| LoadError::Usage(format!("cannot serve metrics: {e}")))?,
+        ),
+        None => None,
+    };
 
     // The progress line, once a second, from the shared counters.
     let ticker = progress.take().map(|mut progress| {
@@ -189,6 +193,9 @@ pub async fn run_load(plan: &LoadPlan, mut progress: Option<Progress>) -> Result
     };
     if let Some(ticker) = ticker {
         ticker.abort();
+    }
+    if let Some(metrics) = metrics {
+        metrics.abort();
     }
     engine.map_err(LoadError::Engine)?;
     // Setup still waiting out a 429 stops with the load.

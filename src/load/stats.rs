@@ -36,9 +36,46 @@ pub struct Outcome {
     pub latency_us: u64,
 }
 
+/// The four outcomes an answer is counted under, each answer under exactly one: the
+/// stacks of load.html and the `outcome` label of `bpharness_requests_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Ok = 0,
+    RateLimited = 1,
+    Failed = 2,
+    ContractFailure = 3,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 4] = [Kind::Ok, Kind::RateLimited, Kind::Failed, Kind::ContractFailure];
+
+    pub fn of(outcome: &Outcome) -> Kind {
+        if outcome.success {
+            Kind::Ok
+        } else if outcome.rate_limited {
+            Kind::RateLimited
+        } else if !outcome.contract.is_empty() {
+            Kind::ContractFailure
+        } else {
+            Kind::Failed
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Ok => "ok",
+            Kind::RateLimited => "rate_limited",
+            Kind::Failed => "failed",
+            Kind::ContractFailure => "contract_failure",
+        }
+    }
+}
+
 /// Counts of one operation.
 #[derive(Debug, Clone)]
 pub struct OpStats {
+    /// Answers by `Kind`.
+    pub kinds: [u64; 4],
     pub requests: u64,
     pub successes: u64,
     pub failures: u64,
@@ -56,6 +93,7 @@ pub struct OpStats {
 impl Default for OpStats {
     fn default() -> Self {
         OpStats {
+            kinds: [0; 4],
             requests: 0,
             successes: 0,
             failures: 0,
@@ -72,6 +110,7 @@ impl Default for OpStats {
 impl OpStats {
     pub fn record(&mut self, outcome: &Outcome) {
         self.requests += 1;
+        self.kinds[Kind::of(outcome) as usize] += 1;
         self.latency.saturating_record(outcome.latency_us.max(1));
         if outcome.rate_limited {
             self.rate_limited += 1;
@@ -99,6 +138,9 @@ impl OpStats {
     }
 
     pub fn merge(&mut self, other: &OpStats) {
+        for (mine, theirs) in self.kinds.iter_mut().zip(other.kinds) {
+            *mine += theirs;
+        }
         self.requests += other.requests;
         self.successes += other.successes;
         self.failures += other.failures;
@@ -126,6 +168,8 @@ pub struct SecondStats {
     pub successes: u64,
     pub failures: u64,
     pub rate_limited: u64,
+    /// Failures that broke the contract (not 429s).
+    pub contract_failures: u64,
     pub latency: Histogram<u64>,
 }
 
@@ -136,6 +180,7 @@ impl Default for SecondStats {
             successes: 0,
             failures: 0,
             rate_limited: 0,
+            contract_failures: 0,
             latency: series_histogram(),
         }
     }
@@ -152,6 +197,9 @@ impl SecondStats {
         if outcome.rate_limited {
             self.rate_limited += 1;
         }
+        if Kind::of(outcome) == Kind::ContractFailure {
+            self.contract_failures += 1;
+        }
         self.latency.saturating_record(outcome.latency_us.max(1));
     }
 
@@ -160,6 +208,7 @@ impl SecondStats {
         self.successes += other.successes;
         self.failures += other.failures;
         self.rate_limited += other.rate_limited;
+        self.contract_failures += other.contract_failures;
         self.latency
             .add(&other.latency)
             .expect("histograms of the same bounds add up");

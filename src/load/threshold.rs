@@ -73,6 +73,16 @@ pub struct Threshold {
     pub limit: f64,
 }
 
+impl Threshold {
+    /// Whether `other` is the same rule, however it is written (`p99<250ms`, `p99 < 0.25s`).
+    pub fn same_rule(&self, other: &Threshold) -> bool {
+        self.operation == other.operation
+            && self.metric == other.metric
+            && self.cmp == other.cmp
+            && (self.limit - other.limit).abs() < 1e-9
+    }
+}
+
 impl fmt::Display for Threshold {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
@@ -273,6 +283,15 @@ pub fn evaluate(thresholds: &[Threshold], report: &LoadReport) -> Vec<ThresholdR
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_rule_written_twice_is_the_same_rule() {
+        let a = parse_threshold("p99<250ms").unwrap();
+        assert!(a.same_rule(&parse_threshold("p99<250ms").unwrap()));
+        assert!(a.same_rule(&parse_threshold("p99<0.25s").unwrap()));
+        assert!(!a.same_rule(&parse_threshold("p99<=250ms").unwrap()));
+        assert!(!a.same_rule(&parse_threshold("getUser:p99<250ms").unwrap()));
+    }
 
     #[test]
     fn parses_the_documented_forms() {

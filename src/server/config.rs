@@ -7,6 +7,9 @@ use super::fault::Fault;
 use super::ratelimit::RateLimit;
 use super::variant::Variant;
 
+/// Records of each kind (users, conversations, messages, events) a bot keeps by default.
+pub const DEFAULT_MAX_RECORDS: usize = 20_000;
+
 /// Settings of one reference server. `Default` is what `bpharness serve` and the embedded
 /// target use; [`ServerConfig::other_server`] is the other personality (`serve --variant
 /// other`).
@@ -39,6 +42,9 @@ pub struct ServerConfig {
     pub header_read_timeout: Duration,
     /// Requests handled at once; one more is answered 429 `RateLimited` with `Retry-After`.
     pub max_in_flight: usize,
+    /// Users, conversations, messages and events kept per bot, each; past that the oldest
+    /// of the kind are evicted, so sustained writes cannot grow the server without bound.
+    pub max_records: usize,
 }
 
 impl Default for ServerConfig {
@@ -56,6 +62,7 @@ impl Default for ServerConfig {
             rate_limit: None,
             header_read_timeout: Duration::from_secs(10),
             max_in_flight: 1024,
+            max_records: DEFAULT_MAX_RECORDS,
         }
     }
 }

@@ -11,6 +11,7 @@ mod error;
 pub mod fault;
 mod files;
 mod ids;
+mod index;
 mod limit;
 mod paging;
 mod query;

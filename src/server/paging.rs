@@ -157,6 +157,30 @@ impl Pager {
         K::from_bytes(cursor).ok_or_else(invalid)
     }
 
+    /// One page from `walk`, which yields the matching items in the list's order, strictly
+    /// after the cursor it is given: only one item more than a page is taken from it, so a
+    /// list over an index costs in proportion to the page.
+    pub fn page_walk<'a, T: 'a>(
+        &self,
+        binding: &Binding<'_>,
+        token: Option<&str>,
+        walk: impl FnOnce(Option<SortKey>) -> Box<dyn Iterator<Item = (SortKey, T)> + 'a>,
+    ) -> ApiResult<(Vec<T>, Option<String>)> {
+        let after = token
+            .filter(|t| !t.is_empty())
+            .map(|t| self.decode_key::<SortKey>(binding, t))
+            .transpose()?;
+        let mut items: Vec<(SortKey, T)> = walk(after).take(self.page_size + 1).collect();
+        let more = items.len() > self.page_size;
+        items.truncate(self.page_size);
+        let next = if more {
+            items.last().map(|(key, _)| self.encode(binding, key))
+        } else {
+            None
+        };
+        Ok((items.into_iter().map(|(_, item)| item).collect(), next))
+    }
+
     /// One page of `items` (already filtered), sorted by key in `direction`, after the
     /// cursor in `token` if any. Returns the page and the token of the next one.
     pub fn page<K: CursorKey, T>(

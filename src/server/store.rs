@@ -11,6 +11,8 @@ use serde_json::Value;
 use super::bots::{Activity, BotRecord};
 use super::files::FileStore;
 use super::ids::Timestamp;
+use super::index::{Collection, Record};
+use super::paging::SortKey;
 use super::tables::Tables;
 
 /// Tags: string to string, sorted so responses are stable.
@@ -165,16 +167,83 @@ impl State {
     }
 }
 
+impl Record for User {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn sort_key(&self) -> SortKey {
+        (self.created_at.millis(), self.seq)
+    }
+    fn tags(&self) -> Option<&Tags> {
+        Some(&self.tags)
+    }
+}
+
+impl Record for Conversation {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn sort_key(&self) -> SortKey {
+        (self.created_at.millis(), self.seq)
+    }
+    fn tags(&self) -> Option<&Tags> {
+        Some(&self.tags)
+    }
+    fn fields(&self) -> Vec<(&'static str, &str)> {
+        vec![("channel", &self.channel), ("integration", &self.integration)]
+    }
+}
+
+impl Record for Message {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn sort_key(&self) -> SortKey {
+        (self.created_at.millis(), self.seq)
+    }
+    fn tags(&self) -> Option<&Tags> {
+        Some(&self.tags)
+    }
+    fn fields(&self) -> Vec<(&'static str, &str)> {
+        vec![("conversationId", &self.conversation_id)]
+    }
+}
+
+impl Record for Event {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn sort_key(&self) -> SortKey {
+        (self.created_at.millis(), self.seq)
+    }
+    fn fields(&self) -> Vec<(&'static str, &str)> {
+        let mut out = vec![("type", self.kind.as_str())];
+        for (name, value) in [
+            ("conversationId", &self.conversation_id),
+            ("userId", &self.user_id),
+            ("messageId", &self.message_id),
+            ("workflowId", &self.workflow_id),
+        ] {
+            if let Some(v) = value {
+                out.push((name, v.as_str()));
+            }
+        }
+        out
+    }
+}
+
 /// Key of a state: owner type, owner id, name.
 pub type StateKey = (String, String, String);
 
 /// Everything the runtime API keeps for one bot.
 #[derive(Debug, Default)]
 pub struct BotData {
-    pub users: HashMap<String, User>,
-    pub conversations: HashMap<String, Conversation>,
-    pub events: HashMap<String, Event>,
-    pub messages: HashMap<String, Message>,
+    pub users: Collection<User>,
+    pub conversations: Collection<Conversation>,
+    pub events: Collection<Event>,
+    pub messages: Collection<Message>,
+    /// Events not yet in a final status: the only ones a read has to move on.
+    pub unsettled: std::collections::BTreeSet<String>,
     pub states: HashMap<StateKey, State>,
     /// Action results by (type, input), for `meta.cached`.
     pub action_cache: HashMap<(String, String), Value>,
@@ -192,6 +261,28 @@ pub struct BotSpace {
     pub record: RwLock<BotRecord>,
     pub data: RwLock<BotData>,
     pub activity: Mutex<Activity>,
+}
+
+/// Records held, summed over the bots.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct StoreSizes {
+    pub bots: usize,
+    pub users: usize,
+    pub conversations: usize,
+    pub messages: usize,
+    pub events: usize,
+    pub states: usize,
+    pub log_lines: usize,
+}
+
+impl std::fmt::Display for StoreSizes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "bots={} users={} conversations={} messages={} events={} states={} log_lines={}",
+            self.bots, self.users, self.conversations, self.messages, self.events, self.states, self.log_lines
+        )
+    }
 }
 
 /// The whole server's data.
@@ -245,6 +336,33 @@ impl Store {
     /// Forgets a bot and, with it, its runtime data and activity.
     pub fn remove_bot(&self, id: &str) -> Option<Arc<BotSpace>> {
         self.bots.write().expect("bot table poisoned").remove(id)
+    }
+
+    /// What the store holds now, summed over the bots (`serve --stats-every`).
+    pub fn sizes(&self) -> StoreSizes {
+        let bots: Vec<Arc<BotSpace>> = self
+            .bots
+            .read()
+            .expect("bot table poisoned")
+            .values()
+            .cloned()
+            .collect();
+        let mut sizes = StoreSizes {
+            bots: bots.len(),
+            ..StoreSizes::default()
+        };
+        for bot in bots {
+            {
+                let data = bot.data.read().expect("bot data poisoned");
+                sizes.users += data.users.len();
+                sizes.conversations += data.conversations.len();
+                sizes.messages += data.messages.len();
+                sizes.events += data.events.len();
+                sizes.states += data.states.len();
+            }
+            sizes.log_lines += bot.activity.lock().expect("bot activity poisoned").logs.len();
+        }
+        sizes
     }
 
     /// The bots of one workspace.

@@ -331,3 +331,237 @@ async fn respect_retry_after_makes_users_back_off() {
     assert!(eager.overall.rate_limited > 20, "{:#?}", eager.rate_limit);
     assert!(polite.overall.rate_limited <= 4, "{:#?}", polite.rate_limit);
 }
+
+/// Debian's chromium, installed by `scripts/install-chromium.sh` when missing (CI runs it
+/// as root in `.ci/run`).
+fn chromium() -> PathBuf {
+    let find = || {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join("chromium"))
+                .find(|p| p.is_file())
+        })
+    };
+    if let Some(found) = find() {
+        return found;
+    }
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/install-chromium.sh");
+    let _ = Command::new("bash").arg(&script).status();
+    find().expect("chromium is needed for the load.html test: run scripts/install-chromium.sh (as root)")
+}
+
+/// The DOM of `page` after its scripts ran, from headless chromium.
+fn rendered_dom(page: &std::path::Path) -> String {
+    let profile = temp_dir("chromium-profile");
+    std::fs::create_dir_all(&profile).unwrap();
+    let mut child = Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--virtual-time-budget=2000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("chromium starts");
+    // Bounded: a browser that hangs fails the test instead of holding it.
+    let started = std::time::Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(90) {
+            let _ = child.kill();
+            panic!("chromium did not finish within 90 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let mut dom = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut dom).unwrap();
+    let _ = std::fs::remove_dir_all(&profile);
+    dom
+}
+
+/// The value of `attribute="..."` right after `marker` in `html`.
+fn attribute_after<'a>(html: &'a str, marker: &str, attribute: &str) -> Option<&'a str> {
+    let at = html.find(marker)?;
+    let rest = &html[at..];
+    let tag_end = rest.find('>')?;
+    let tag = &rest[..tag_end];
+    let start = tag.find(&format!("{attribute}=\""))? + attribute.len() + 2;
+    let len = tag[start..].find('"')?;
+    Some(&tag[start..start + len])
+}
+
+#[tokio::test]
+async fn load_html_draws_every_chart_in_a_browser() {
+    // A run with 429s (so the onset is marked), a latency threshold (so it is drawn) and
+    // every outcome's stack.
+    let r = load(&[
+        "--profile",
+        "scenarios/load/rate-limit-probe.yaml",
+        "--rate",
+        "300/s",
+        "--ramp",
+        "0s",
+        "--duration",
+        "2s",
+        "--server-rate-limit",
+        "50/s,burst=10",
+        "--threshold",
+        "p99<250ms",
+    ])
+    .await;
+    assert!(r.rate_limit.onset_second.is_some(), "{:#?}", r.rate_limit);
+    let dir = temp_dir("html");
+    bpharness::load::write_load_files(&dir, &r).unwrap();
+    let page = dir.join("load.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    // Self-contained: nothing to fetch.
+    for fetch in ["src=\"http", "href=\"http", "src=\"//", "@import", "url(http"] {
+        assert!(!html.contains(fetch), "load.html fetches something: {fetch}");
+    }
+    for chart in ["percentiles", "outcomes", "latency-over-time"] {
+        let marker = format!("<figure data-chart=\"{chart}\"");
+        let points: u64 = attribute_after(&html, &marker, "data-points")
+            .unwrap_or_else(|| panic!("no {chart} chart"))
+            .parse()
+            .unwrap();
+        assert!(points > 0, "{chart}: nothing to draw");
+    }
+    assert!(
+        html.contains("data-threshold=\"p99&lt;250ms\""),
+        "the threshold is drawn"
+    );
+    assert!(html.contains("data-onset="), "the rate limiter's onset is marked");
+    assert!(html.contains("data-outcome=\"429\"") && html.contains("data-outcome=\"ok\""));
+
+    let dom = rendered_dom(&page);
+    assert_eq!(
+        attribute_after(&dom, "<body", "data-charts-ready"),
+        Some("yes"),
+        "the page's script ran"
+    );
+    assert_eq!(attribute_after(&dom, "<body", "data-charts"), Some("3"));
+    assert_eq!(attribute_after(&dom, "<body", "data-charts-empty"), Some("0"));
+    for chart in ["percentiles", "outcomes", "latency-over-time"] {
+        let drawn: u64 = attribute_after(&dom, &format!("<figure data-chart=\"{chart}\""), "data-drawn")
+            .unwrap_or_else(|| panic!("{chart}: the browser did not count it"))
+            .parse()
+            .unwrap();
+        assert!(drawn > 0, "{chart}: the browser drew nothing");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn metrics_are_scraped_while_the_load_runs() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let dir = temp_dir("metrics");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bpharness"))
+        .args([
+            "load",
+            "--users",
+            "2",
+            "--duration",
+            "20s",
+            "--metrics-listen",
+            "127.0.0.1:0",
+        ])
+        .arg("--report-dir")
+        .arg(&dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .env_remove("BP_API_URL")
+        .env_remove("BP_TOKEN")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("the binary runs");
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let url = loop {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "the load ended before naming its metrics URL"
+        );
+        if let Some(url) = line.trim().strip_prefix("metrics: ") {
+            break url.to_string();
+        }
+    };
+    // Drain the rest of stderr so the load never blocks on a full pipe.
+    let drain = std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = stderr.read_to_string(&mut rest);
+        rest
+    });
+    let addr = url
+        .trim_start_matches("http://")
+        .trim_end_matches("/metrics")
+        .to_string();
+    let scrape = || -> Option<String> {
+        let mut s = std::net::TcpStream::connect(&addr).ok()?;
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5))).ok()?;
+        write!(s, "GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").ok()?;
+        let mut text = String::new();
+        s.read_to_string(&mut text).ok()?;
+        Some(text)
+    };
+    let ok_count = |text: &str| -> u64 {
+        text.lines()
+            .filter(|l| l.starts_with("bpharness_requests_total{") && l.contains("outcome=\"ok\""))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum()
+    };
+    // Wait on the condition (answers counted and users running), not on a fixed sleep.
+    let started = std::time::Instant::now();
+    let text = loop {
+        if let Some(text) = scrape()
+            && ok_count(&text) > 0
+            && text.contains("bpharness_virtual_users 2")
+        {
+            break text;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(15),
+            "no answers counted within 15 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = drain.join();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(text.contains("content-type: text/plain; version=0.0.4"), "{text}");
+    for needed in [
+        "# TYPE bpharness_requests_total counter",
+        "# TYPE bpharness_request_duration_seconds histogram",
+        "bpharness_request_duration_seconds_bucket{operation=\"getUser\",le=\"+Inf\"}",
+        "bpharness_request_duration_seconds_sum{operation=\"getUser\"}",
+        "bpharness_request_duration_seconds_count{operation=\"getUser\"}",
+        "bpharness_requests_total{operation=\"getUser\",outcome=\"rate_limited\"}",
+        "bpharness_requests_total{operation=\"getUser\",outcome=\"contract_failure\"}",
+        "# TYPE bpharness_rate_limited_total counter",
+        "bpharness_rate_limited_total 0",
+        "# TYPE bpharness_virtual_users gauge",
+    ] {
+        assert!(text.contains(needed), "missing {needed:?} in\n{text}");
+    }
+    // Every sample line is `name{labels} value` with a number for a value.
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or("");
+    for l in body.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+        let value = l.rsplit(' ').next().unwrap();
+        assert!(value.parse::<f64>().is_ok(), "not a sample line: {l:?}");
+    }
+}

@@ -122,7 +122,7 @@ pub fn records(data: &BotData, declared_events: &BTreeSet<&str>, days: &[NaiveDa
         record.sessions = sessions[i].len() as u64;
         record.returning_users = writers[i]
             .iter()
-            .filter(|u| data.users.get(**u).is_some_and(|u| u.created_at < day_start))
+            .filter(|u| data.users.get(u).is_some_and(|u| u.created_at < day_start))
             .count() as u64;
     }
     out

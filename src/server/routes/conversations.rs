@@ -10,12 +10,13 @@ use crate::server::body::RawBody;
 use crate::server::bots::{Tagged, check_tags};
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::ids::{Timestamp, new_id};
+use crate::server::index::Narrow;
 use crate::server::paging::Direction;
 use crate::server::query::QueryParams;
 use crate::server::state::AppState;
 use crate::server::store::{BotData, Conversation, Tags, merge_tags, tags_match};
 
-use super::listing::{Window, respond};
+use super::listing::{SortField, Window, respond, respond_walk};
 use super::reply::{self, PathIds};
 use super::users::lookup_tags;
 
@@ -67,7 +68,8 @@ fn insert(state: &AppState, data: &mut BotData, body: CreateConversation, integr
         seq: state.store().next_seq(),
         participants: Default::default(),
     };
-    data.conversations.insert(conversation.id.clone(), conversation.clone());
+    data.conversations
+        .insert(conversation.clone(), state.config().max_records);
     conversation
 }
 
@@ -101,14 +103,39 @@ pub async fn list(State(state): State<AppState>, BotCtx(bot): BotCtx, q: QueryPa
     let integration = q.get("integrationName");
     let channel = q.get("channel");
     let data = bot.data.read().expect("bot data poisoned");
+    let admits = |c: &&Conversation| {
+        tags_match(&c.tags, &tags)
+            && window.admits(c.created_at, c.updated_at)
+            && participants.iter().all(|p| c.participants.contains_key(p))
+            && integration.is_none_or(|i| c.integration == i)
+            && channel.is_none_or(|ch| c.channel == ch)
+    };
+    if window.sort == SortField::CreatedAt {
+        let mut narrow = Narrow {
+            tags: Some(&tags),
+            fields: Vec::new(),
+        };
+        if let Some(i) = integration {
+            narrow.fields.push(("integration", i));
+        }
+        if let Some(ch) = channel {
+            narrow.fields.push(("channel", ch));
+        }
+        let direction = window.direction;
+        return respond_walk(&state, &bot.id, "listConversations", &q, "conversations", |after| {
+            Box::new(
+                data.conversations
+                    .scan(&narrow, direction, after)
+                    .filter(admits)
+                    .map(|c| ((c.created_at.millis(), c.seq), c)),
+            )
+        });
+    }
+    // Sorted on updatedAt, which has no index: every conversation is looked at.
     let items = data
         .conversations
         .values()
-        .filter(|c| tags_match(&c.tags, &tags))
-        .filter(|c| window.admits(c.created_at, c.updated_at))
-        .filter(|c| participants.iter().all(|p| c.participants.contains_key(p)))
-        .filter(|c| integration.is_none_or(|i| c.integration == i))
-        .filter(|c| channel.is_none_or(|ch| c.channel == ch))
+        .filter(admits)
         .map(|c| (window.key(c.created_at, c.updated_at, c.seq), c))
         .collect();
     respond(
@@ -135,11 +162,15 @@ pub async fn get_or_create(
     // A conversation is looked up within its channel and integration: the same tags in
     // another channel name another conversation.
     if let Some(key) = lookup_tags(&body.tags, body.discriminate_by_tags.as_deref()) {
+        // The oldest match: the first in creation order.
+        let narrow = Narrow {
+            tags: Some(&key),
+            fields: vec![("channel", &body.channel), ("integration", &integration)],
+        };
         let found = data
             .conversations
-            .values()
-            .filter(|c| c.channel == body.channel && c.integration == integration && tags_match(&c.tags, &key))
-            .min_by_key(|c| c.seq);
+            .scan(&narrow, Direction::Asc, None)
+            .find(|c| c.channel == body.channel && c.integration == integration && tags_match(&c.tags, &key));
         if let Some(c) = found {
             return Ok(reply::one(StatusCode::OK, "conversation", c));
         }
@@ -154,18 +185,18 @@ pub async fn update(BotCtx(bot): BotCtx, ids: PathIds, body: RawBody) -> ApiResu
         check_tags(&bot, Tagged::Conversation, tags)?;
     }
     let mut data = bot.data.write().expect("bot data poisoned");
-    let c = data
-        .conversations
-        .get_mut(ids.get(0))
-        .ok_or_else(|| ApiError::not_found("conversation", ids.get(0)))?;
-    if let Some(task) = body.current_task_id {
-        c.current_task_id = Some(task);
-    }
-    if let Some(tags) = &body.tags {
-        merge_tags(&mut c.tags, tags);
-    }
-    c.updated_at = Timestamp::after(c.updated_at);
-    Ok(reply::one(StatusCode::OK, "conversation", c))
+    data.conversations
+        .update(ids.get(0), |c| {
+            if let Some(task) = body.current_task_id {
+                c.current_task_id = Some(task);
+            }
+            if let Some(tags) = &body.tags {
+                merge_tags(&mut c.tags, tags);
+            }
+            c.updated_at = Timestamp::after(c.updated_at);
+            reply::one(StatusCode::OK, "conversation", c)
+        })
+        .ok_or_else(|| ApiError::not_found("conversation", ids.get(0)))
 }
 
 pub async fn delete(BotCtx(bot): BotCtx, ids: PathIds) -> ApiResult<Response> {
@@ -175,7 +206,11 @@ pub async fn delete(BotCtx(bot): BotCtx, ids: PathIds) -> ApiResult<Response> {
         .remove(id)
         .ok_or_else(|| ApiError::not_found("conversation", id))?;
     // Documented: the conversation's messages go with it, at once.
-    data.messages.retain(|_, m| m.conversation_id != id);
+    let of_it = Narrow {
+        tags: None,
+        fields: vec![("conversationId", id)],
+    };
+    data.messages.remove_where(&of_it, |m| m.conversation_id == id);
     data.states
         .retain(|(kind, owner, _), _| !(kind == "conversation" && owner == id));
     Ok(reply::empty())
@@ -220,9 +255,10 @@ pub async fn add_participant(
         .cloned()
         .ok_or_else(|| ApiError::reference_not_found("user", "userId", &body.user_id))?;
     let seq = state.store().next_seq();
-    let c = data.conversations.get_mut(ids.get(0)).expect("checked above");
     // Adding a participant twice keeps the first membership: the call is idempotent.
-    c.participants.entry(user.id.clone()).or_insert(seq);
+    data.conversations.update(ids.get(0), |c| {
+        c.participants.entry(user.id.clone()).or_insert(seq);
+    });
     Ok(reply::one(StatusCode::OK, "participant", &user))
 }
 
@@ -243,12 +279,9 @@ pub async fn get_participant(BotCtx(bot): BotCtx, ids: PathIds) -> ApiResult<Res
 
 pub async fn remove_participant(BotCtx(bot): BotCtx, ids: PathIds) -> ApiResult<Response> {
     let mut data = bot.data.write().expect("bot data poisoned");
-    let c = data
-        .conversations
-        .get_mut(ids.get(0))
-        .ok_or_else(|| ApiError::not_found("conversation", ids.get(0)))?;
-    c.participants
-        .remove(ids.get(1))
+    data.conversations
+        .update(ids.get(0), |c| c.participants.remove(ids.get(1)))
+        .ok_or_else(|| ApiError::not_found("conversation", ids.get(0)))?
         .ok_or_else(|| ApiError::not_found("participant", ids.get(1)))?;
     Ok(reply::empty())
 }

@@ -16,12 +16,13 @@ use crate::server::body::RawBody;
 use crate::server::bots::event_declared;
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::ids::{Timestamp, new_id};
+use crate::server::index::Narrow;
 use crate::server::paging::Direction;
 use crate::server::query::QueryParams;
 use crate::server::state::AppState;
-use crate::server::store::Event;
+use crate::server::store::{BotData, Event};
 
-use super::listing::respond;
+use super::listing::respond_walk;
 use super::reply::{self, PathIds};
 
 #[derive(Deserialize)]
@@ -106,18 +107,22 @@ pub async fn create(State(state): State<AppState>, BotCtx(bot): BotCtx, body: Ra
         outcome,
         seq: state.store().next_seq(),
     };
-    data.events.insert(event.id.clone(), event.clone());
+    data.unsettled.insert(event.id.clone());
+    for gone in data.events.insert(event.clone(), state.config().max_records) {
+        data.unsettled.remove(&gone.id);
+    }
     Ok(reply::one(StatusCode::CREATED, "event", &event))
 }
 
 pub async fn get(BotCtx(bot): BotCtx, ids: PathIds) -> ApiResult<Response> {
     let mut data = bot.data.write().expect("bot data poisoned");
-    let event = data
-        .events
-        .get_mut(ids.get(0))
-        .ok_or_else(|| ApiError::not_found("event", ids.get(0)))?;
-    event.settle(Timestamp::now());
-    Ok(reply::one(StatusCode::OK, "event", event))
+    let now = Timestamp::now();
+    data.events
+        .update(ids.get(0), |event| {
+            event.settle(now);
+            reply::one(StatusCode::OK, "event", event)
+        })
+        .ok_or_else(|| ApiError::not_found("event", ids.get(0)))
 }
 
 pub async fn list(State(state): State<AppState>, BotCtx(bot): BotCtx, q: QueryParams) -> ApiResult<Response> {
@@ -131,28 +136,47 @@ pub async fn list(State(state): State<AppState>, BotCtx(bot): BotCtx, q: QueryPa
     ];
     let now = Timestamp::now();
     let mut data = bot.data.write().expect("bot data poisoned");
-    for event in data.events.values_mut() {
-        event.settle(now);
+    settle_all(&mut data, now);
+    let data = &*data;
+    let mut narrow = Narrow::default();
+    for (field, wanted) in &filters {
+        if let Some(v) = wanted {
+            narrow.fields.push((field, v));
+        }
     }
-    let items = data
-        .events
-        .values()
-        .filter(|e| status.is_none_or(|s| e.status == s))
-        .filter(|e| {
-            filters.iter().all(|(field, wanted)| {
-                let Some(wanted) = wanted else { return true };
-                let actual = match *field {
-                    "conversationId" => e.conversation_id.as_deref(),
-                    "userId" => e.user_id.as_deref(),
-                    "messageId" => e.message_id.as_deref(),
-                    "workflowId" => e.workflow_id.as_deref(),
-                    _ => Some(e.kind.as_str()),
-                };
-                actual == Some(*wanted)
-            })
-        })
-        .map(|e| ((e.created_at.millis(), e.seq), e.clone()))
-        .collect();
-    drop(data);
-    respond(&state, &bot.id, "listEvents", &q, Direction::Desc, "events", items)
+    respond_walk(&state, &bot.id, "listEvents", &q, "events", |after| {
+        Box::new(
+            data.events
+                .scan(&narrow, Direction::Desc, after)
+                .filter(move |e| status.is_none_or(|s| e.status == s))
+                .filter(move |e| {
+                    filters.iter().all(|(field, wanted)| {
+                        let Some(wanted) = wanted else { return true };
+                        let actual = match *field {
+                            "conversationId" => e.conversation_id.as_deref(),
+                            "userId" => e.user_id.as_deref(),
+                            "messageId" => e.message_id.as_deref(),
+                            "workflowId" => e.workflow_id.as_deref(),
+                            _ => Some(e.kind.as_str()),
+                        };
+                        actual == Some(*wanted)
+                    })
+                })
+                .map(|e| ((e.created_at.millis(), e.seq), e)),
+        )
+    })
+}
+
+/// Moves on every event not yet in a final status; those that reach one leave the set.
+fn settle_all(data: &mut BotData, now: Timestamp) {
+    let ids: Vec<String> = data.unsettled.iter().cloned().collect();
+    for id in ids {
+        let settled = data.events.update(&id, |e| {
+            e.settle(now);
+            !matches!(e.status.as_str(), "scheduled" | "pending")
+        });
+        if settled != Some(false) {
+            data.unsettled.remove(&id);
+        }
+    }
 }

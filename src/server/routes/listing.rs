@@ -83,6 +83,26 @@ impl Window {
     }
 }
 
+/// Pages what `walk` yields (the matching items in order, after the cursor it is given)
+/// and answers `{key: [...], meta}`, as [`respond`] does.
+pub fn respond_walk<'a, T: Serialize + 'a>(
+    state: &AppState,
+    bot: &str,
+    operation: &str,
+    q: &QueryParams,
+    key: &'static str,
+    walk: impl FnOnce(Option<SortKey>) -> Box<dyn Iterator<Item = (SortKey, T)> + 'a>,
+) -> ApiResult<Response> {
+    let fingerprint = q.fingerprint();
+    let binding = Binding {
+        bot,
+        operation,
+        fingerprint: &fingerprint,
+    };
+    let (page, next) = state.pager().page_walk(&binding, q.get("nextToken"), walk)?;
+    Ok(reply::list(key, &page, next.as_deref()))
+}
+
 /// Pages `items` and answers `{key: [...], meta}`; the token is bound to the bot, the
 /// operation and the query.
 pub fn respond<K: CursorKey, T: Serialize>(

@@ -11,12 +11,13 @@ use crate::server::body::RawBody;
 use crate::server::bots::{Tagged, check_tags};
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::ids::{Timestamp, new_id};
+use crate::server::index::Narrow;
 use crate::server::paging::Direction;
 use crate::server::query::QueryParams;
 use crate::server::state::AppState;
 use crate::server::store::{BotData, Message, Tags, merge_tags, tags_match};
 
-use super::listing::{Window, respond};
+use super::listing::{Window, respond_walk};
 use super::reply::{self, PathIds};
 use super::users::lookup_tags;
 
@@ -81,7 +82,7 @@ fn insert(state: &AppState, data: &mut BotData, body: CreateMessage, direction: 
         origin: body.origin,
         seq: state.store().next_seq(),
     };
-    data.messages.insert(message.id.clone(), message.clone());
+    data.messages.insert(message.clone(), state.config().max_records);
     message
 }
 
@@ -111,11 +112,15 @@ pub async fn get_or_create(
     check_references(&data, &body)?;
     // Looked up within its conversation.
     if let Some(key) = lookup_tags(&body.tags, body.discriminate_by_tags.as_deref()) {
+        // The oldest match: the first in creation order.
+        let narrow = Narrow {
+            tags: Some(&key),
+            fields: vec![("conversationId", &body.conversation_id)],
+        };
         let found = data
             .messages
-            .values()
-            .filter(|m| m.conversation_id == body.conversation_id && tags_match(&m.tags, &key))
-            .min_by_key(|m| m.seq);
+            .scan(&narrow, Direction::Asc, None)
+            .find(|m| m.conversation_id == body.conversation_id && tags_match(&m.tags, &key));
         if let Some(m) = found {
             return Ok(reply::one(StatusCode::OK, "message", m));
         }
@@ -137,16 +142,16 @@ pub async fn update(BotCtx(bot): BotCtx, ids: PathIds, body: RawBody) -> ApiResu
     let body: UpdateMessage = body.parse("updateMessage")?;
     check_tags(&bot, Tagged::Message, &body.tags)?;
     let mut data = bot.data.write().expect("bot data poisoned");
-    let m = data
-        .messages
-        .get_mut(ids.get(0))
-        .ok_or_else(|| ApiError::not_found("message", ids.get(0)))?;
-    merge_tags(&mut m.tags, &body.tags);
-    if let Some(payload) = body.payload {
-        m.payload = payload;
-    }
-    m.updated_at = Timestamp::after(m.updated_at);
-    Ok(reply::one(StatusCode::OK, "message", m))
+    data.messages
+        .update(ids.get(0), |m| {
+            merge_tags(&mut m.tags, &body.tags);
+            if let Some(payload) = body.payload {
+                m.payload = payload;
+            }
+            m.updated_at = Timestamp::after(m.updated_at);
+            reply::one(StatusCode::OK, "message", m)
+        })
+        .ok_or_else(|| ApiError::not_found("message", ids.get(0)))
 }
 
 pub async fn list(State(state): State<AppState>, BotCtx(bot): BotCtx, q: QueryParams) -> ApiResult<Response> {
@@ -154,15 +159,23 @@ pub async fn list(State(state): State<AppState>, BotCtx(bot): BotCtx, q: QueryPa
     let tags = q.map("tags")?;
     let conversation = q.get("conversationId");
     let data = bot.data.read().expect("bot data poisoned");
-    let items = data
-        .messages
-        .values()
-        .filter(|m| conversation.is_none_or(|c| m.conversation_id == c))
-        .filter(|m| tags_match(&m.tags, &tags))
-        .filter(|m| window.admits(m.created_at, m.updated_at))
-        .map(|m| ((m.created_at.millis(), m.seq), m))
-        .collect();
-    respond(&state, &bot.id, "listMessages", &q, Direction::Desc, "messages", items)
+    let mut narrow = Narrow {
+        tags: Some(&tags),
+        fields: Vec::new(),
+    };
+    if let Some(c) = conversation {
+        narrow.fields.push(("conversationId", c));
+    }
+    respond_walk(&state, &bot.id, "listMessages", &q, "messages", |after| {
+        Box::new(
+            data.messages
+                .scan(&narrow, Direction::Desc, after)
+                .filter(move |m| conversation.is_none_or(|c| m.conversation_id == c))
+                .filter(|m| tags_match(&m.tags, &tags))
+                .filter(|m| window.admits(m.created_at, m.updated_at))
+                .map(|m| ((m.created_at.millis(), m.seq), m)),
+        )
+    })
 }
 
 pub async fn delete(BotCtx(bot): BotCtx, ids: PathIds) -> ApiResult<Response> {

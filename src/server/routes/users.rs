@@ -10,11 +10,13 @@ use crate::server::body::RawBody;
 use crate::server::bots::{Tagged, check_tags};
 use crate::server::error::{ApiError, ApiResult};
 use crate::server::ids::{Timestamp, new_id};
+use crate::server::index::Narrow;
+use crate::server::paging::{Direction, SortKey};
 use crate::server::query::QueryParams;
 use crate::server::state::AppState;
 use crate::server::store::{BotData, Tags, User, merge_tags, tags_match};
 
-use super::listing::{Window, respond};
+use super::listing::{SortField, Window, respond, respond_walk};
 use super::reply::{self, PathIds, nullable};
 
 #[derive(Deserialize)]
@@ -63,7 +65,7 @@ fn insert_user(state: &AppState, data: &mut BotData, body: CreateUser) -> User {
         picture_url: body.picture_url,
         seq: state.store().next_seq(),
     };
-    data.users.insert(user.id.clone(), user.clone());
+    data.users.insert(user.clone(), state.config().max_records);
     user
 }
 
@@ -90,16 +92,60 @@ pub async fn list(State(state): State<AppState>, BotCtx(bot): BotCtx, q: QueryPa
     let conversation = q.get("conversationId");
     let data = bot.data.read().expect("bot data poisoned");
     let members = conversation.map(|c| data.conversations.get(c).map(|c| &c.participants));
+    let admits = |u: &&User| {
+        tags_match(&u.tags, &tags)
+            && window.admits(u.created_at, u.updated_at)
+            && match &members {
+                None => true,
+                Some(None) => false,
+                Some(Some(members)) => members.contains_key(&u.id),
+            }
+    };
+    if window.sort == SortField::CreatedAt {
+        let narrow = Narrow {
+            tags: Some(&tags),
+            fields: Vec::new(),
+        };
+        let direction = window.direction;
+        return respond_walk(&state, &bot.id, "listUsers", &q, "users", |after| {
+            if let Some(None) = &members {
+                // No such conversation: no members.
+                return Box::new(std::iter::empty());
+            }
+            // A conversation's members are few: walk them instead of the users.
+            if let Some(Some(members)) = &members
+                && members.len() < data.users.len()
+            {
+                let mut found: Vec<(SortKey, &User)> = members
+                    .keys()
+                    .filter_map(|id| data.users.get(id))
+                    .filter(admits)
+                    .map(|u| ((u.created_at.millis(), u.seq), u))
+                    .filter(|(k, _)| match (after, direction) {
+                        (None, _) => true,
+                        (Some(a), Direction::Desc) => *k < a,
+                        (Some(a), Direction::Asc) => *k > a,
+                    })
+                    .collect();
+                match direction {
+                    Direction::Desc => found.sort_unstable_by_key(|a| std::cmp::Reverse(a.0)),
+                    Direction::Asc => found.sort_unstable_by_key(|a| a.0),
+                }
+                return Box::new(found.into_iter());
+            }
+            Box::new(
+                data.users
+                    .scan(&narrow, direction, after)
+                    .filter(admits)
+                    .map(|u| ((u.created_at.millis(), u.seq), u)),
+            )
+        });
+    }
+    // Sorted on updatedAt, which has no index: every user is looked at.
     let items = data
         .users
         .values()
-        .filter(|u| tags_match(&u.tags, &tags))
-        .filter(|u| window.admits(u.created_at, u.updated_at))
-        .filter(|u| match &members {
-            None => true,
-            Some(None) => false,
-            Some(Some(members)) => members.contains_key(&u.id),
-        })
+        .filter(admits)
         .map(|u| (window.key(u.created_at, u.updated_at, u.seq), u))
         .collect();
     respond(&state, &bot.id, "listUsers", &q, window.direction, "users", items)
@@ -110,11 +156,15 @@ pub async fn get_or_create(State(state): State<AppState>, BotCtx(bot): BotCtx, b
     check_tags(&bot, Tagged::User, &body.tags)?;
     let mut data = bot.data.write().expect("bot data poisoned");
     if let Some(key) = lookup_tags(&body.tags, body.discriminate_by_tags.as_deref()) {
+        // The oldest match: the first in creation order.
+        let narrow = Narrow {
+            tags: Some(&key),
+            fields: Vec::new(),
+        };
         let found = data
             .users
-            .values()
-            .filter(|u| tags_match(&u.tags, &key))
-            .min_by_key(|u| u.seq);
+            .scan(&narrow, Direction::Asc, None)
+            .find(|u| tags_match(&u.tags, &key));
         if let Some(user) = found {
             return Ok(reply::one(StatusCode::OK, "user", user));
         }
@@ -129,29 +179,35 @@ pub async fn update(BotCtx(bot): BotCtx, ids: PathIds, body: RawBody) -> ApiResu
         check_tags(&bot, Tagged::User, tags)?;
     }
     let mut data = bot.data.write().expect("bot data poisoned");
-    let user = data
-        .users
-        .get_mut(ids.get(0))
-        .ok_or_else(|| ApiError::not_found("user", ids.get(0)))?;
-    if let Some(tags) = &body.tags {
-        merge_tags(&mut user.tags, tags);
-    }
-    if let Some(name) = body.name {
-        user.name = name;
-    }
-    if let Some(picture_url) = body.picture_url {
-        user.picture_url = picture_url;
-    }
-    user.updated_at = Timestamp::after(user.updated_at);
-    Ok(reply::one(StatusCode::OK, "user", user))
+    data.users
+        .update(ids.get(0), |user| {
+            if let Some(tags) = &body.tags {
+                merge_tags(&mut user.tags, tags);
+            }
+            if let Some(name) = body.name {
+                user.name = name;
+            }
+            if let Some(picture_url) = body.picture_url {
+                user.picture_url = picture_url;
+            }
+            user.updated_at = Timestamp::after(user.updated_at);
+            reply::one(StatusCode::OK, "user", user)
+        })
+        .ok_or_else(|| ApiError::not_found("user", ids.get(0)))
 }
 
 pub async fn delete(BotCtx(bot): BotCtx, ids: PathIds) -> ApiResult<Response> {
     let mut data = bot.data.write().expect("bot data poisoned");
     let id = ids.get(0);
     data.users.remove(id).ok_or_else(|| ApiError::not_found("user", id))?;
-    for conversation in data.conversations.values_mut() {
-        conversation.participants.remove(id);
+    let member_of: Vec<String> = data
+        .conversations
+        .values()
+        .filter(|c| c.participants.contains_key(id))
+        .map(|c| c.id.clone())
+        .collect();
+    for conversation in member_of {
+        data.conversations.update(&conversation, |c| c.participants.remove(id));
     }
     data.states
         .retain(|(kind, owner, _), _| !(kind == "user" && owner == id));
