@@ -136,6 +136,10 @@ pub struct Case {
     pub scope: Scope,
     /// A short label (`positive #3`, `coverage name=""`).
     pub label: String,
+    /// The body uses a tag key the bot does not declare (README "Bot definitions": refused
+    /// with InvalidPayload), so that refusal is allowed for this case only.
+    #[serde(default)]
+    pub undeclared: bool,
 }
 
 impl Case {
@@ -228,6 +232,17 @@ pub struct Env {
     pub other_workspace_id: Option<String>,
 }
 
+impl Env {
+    /// The id of another bot (or workspace) for `op`'s scope, when the run has one.
+    #[must_use]
+    pub fn other_scope(&self, op: &Operation) -> Option<&str> {
+        match op.scope {
+            crate::api::Scope::Bot => self.other_bot_id.as_deref(),
+            crate::api::Scope::Workspace => self.other_workspace_id.as_deref(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -246,6 +261,7 @@ mod tests {
             token: true,
             scope: Scope::Own,
             label: "t".into(),
+            undeclared: false,
         };
         let env = Env {
             token: "tok".into(),

@@ -53,10 +53,10 @@ pub fn allowed_refusals(op: &Operation, case: &Case) -> Vec<ErrorType> {
     if case.phase == Phase::Coverage && case.label.starts_with("query ") {
         allowed.extend([InvalidQuery, InvalidPayload]);
     }
-    // Values the schema allows but the bot's definition decides: the coverage phase puts
-    // boundary strings into tag maps, whose keys the bot declares (a tag key the bot does
-    // not declare is refused with InvalidPayload, README "Bot definitions").
-    if case.phase == Phase::Coverage && case.label.contains("/tags") {
+    // Values the schema allows but the bot's definition decides: tag keys. A case that
+    // really uses a key the bot does not declare may be refused with InvalidPayload (README
+    // "Bot definitions"); no other valid case may.
+    if case.undeclared {
         allowed.push(InvalidPayload);
     }
     // Path ids the coverage phase makes up (empty, Unicode, very long): 404, or refused as

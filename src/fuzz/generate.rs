@@ -475,6 +475,12 @@ pub fn boundaries(spot: &Spot) -> Vec<(String, Value)> {
             json!({"𝄞": "😀", "\u{0}": "nul", "": "empty key"}),
         ));
     }
+    if ts.contains(&"object") && schema.get("additionalProperties").is_some_and(Value::is_object) {
+        // Maps (tags): keys outside ASCII, an empty key, no key at all.
+        out.push(("non-ASCII key".into(), json!({"ключ𝄞": "v"})));
+        out.push(("empty key".into(), json!({"": "v"})));
+        out.push(("empty map".into(), json!({})));
+    }
     if ts.contains(&"array") {
         out.push(("empty array".into(), json!([])));
     }

@@ -77,6 +77,7 @@ fn base(op: &Operation, phase: Phase, world: &World, rng: &mut StdRng, label: St
         token: true,
         scope: Scope::Own,
         label,
+        undeclared: false,
     }
 }
 
@@ -240,10 +241,12 @@ pub fn coverage_cases(op: &Operation, world: &World, seed: u64, max: usize) -> V
                         at: spot.pointer.clone(),
                     },
                 };
+                let undeclared = world.undeclared_tags(op, &bad);
                 out.push(Case {
                     intent,
                     body: Body::Json { value: bad },
                     label: format!("{} = {label}", display(&spot.pointer)),
+                    undeclared,
                     ..valid.clone()
                 });
             }
@@ -295,10 +298,6 @@ pub fn coverage_cases(op: &Operation, world: &World, seed: u64, max: usize) -> V
 fn is_world_field(op: &Operation, pointer: &str) -> bool {
     let top = pointer.trim_start_matches('/').split('/').next().unwrap_or("");
     if matches!(top, "userId" | "conversationId" | "messageId") {
-        return true;
-    }
-    // Tag maps: keys are declared by the bot; values are fair game.
-    if top == "tags" && pointer.matches('/').count() == 1 {
         return true;
     }
     match op.area {

@@ -217,6 +217,7 @@ impl Exec {
             token: true,
             scope: Scope::Own,
             label: "setup".into(),
+            undeclared: false,
         };
         let answered = self.send(&case).await;
         match (answered.status, answered.body) {
@@ -380,6 +381,8 @@ pub async fn fuzz(
                 _ => coverage_cases(op, &world, plan.seed, plan.max_examples),
             });
         }
+        // Another bot's scope is tried only where the run knows one (BP_OTHER_BOT_ID).
+        cases.retain(|c| c.scope == Scope::Own || exec.env.other_scope(c.op()).is_some());
         let (done, late) = run_cases(&exec, cases, plan.jobs).await;
         answered.extend(done);
         out_of_time |= late;

@@ -154,6 +154,7 @@ mod tests {
             token: true,
             scope: Scope::Own,
             label: "t".into(),
+            undeclared: false,
         }
     }
 

@@ -112,6 +112,20 @@ impl World {
         }
     }
 
+    /// Whether `body` carries a tag key the bot does not declare for `op`'s resource.
+    #[must_use]
+    pub fn undeclared_tags(&self, op: &Operation, body: &Value) -> bool {
+        let declared = match Self::tag_kind(op) {
+            Some("user") => &self.user_tags,
+            Some("conversation") => &self.conversation_tags,
+            Some("message") => &self.message_tags,
+            _ => return false,
+        };
+        body.get("tags")
+            .and_then(Value::as_object)
+            .is_some_and(|tags| tags.keys().any(|k| !declared.contains(k)))
+    }
+
     /// Values for the path parameters of a valid case of `op`.
     pub fn path_params(&self, op: &Operation, rng: &mut StdRng) -> Vec<(String, String)> {
         let mut out = Vec::new();
