@@ -54,6 +54,15 @@ async fn the_faithful_server_is_green_and_a_seed_repeats_its_cases() {
         assert!(summary.phases.get(&phase).is_some_and(|c| c.cases > 0), "{phase:?}");
     }
     assert!(report.leaks.is_empty(), "{:?}", report.leaks);
+    // The report is a run report: report.json keeps its schema.
+    let json = serde_json::to_value(&report).unwrap();
+    let validator = bpharness::contract::SchemaSet::embedded()
+        .validator("report.schema.json")
+        .unwrap();
+    assert!(
+        validator.is_valid(&json),
+        "report.json breaks schemas/report.schema.json"
+    );
     let (_, again) = fuzz(&plan(&ops, 7), &mut [], Arc::new(AtomicBool::new(false)))
         .await
         .unwrap();
