@@ -7,6 +7,7 @@ pub mod cli;
 pub mod contract;
 pub mod drift;
 pub mod exit;
+pub mod fuzz;
 pub mod infer;
 pub mod load;
 pub mod report;

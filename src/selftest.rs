@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use crate::fuzz::{FuzzPlan, fuzz};
 use crate::report::{CheckOutcome, RunReport};
 use crate::runner::{RunError, RunPlan, run};
 use crate::server::fault::Fault;
@@ -39,16 +40,28 @@ pub struct SelftestReport {
     /// `scenario / step: [check] message` for each check that failed on the faithful server.
     pub false_positives: Vec<String>,
     pub verdicts: Vec<FaultVerdict>,
+    /// `operation / case: [check] message` for each check `fuzz` failed on the faithful server.
+    pub fuzz_false_positives: Vec<String>,
+    /// `fuzz` against each fault it is asked to catch (`Fault::fuzz_expected_checks`).
+    pub fuzz_verdicts: Vec<FaultVerdict>,
     pub duration_ms: f64,
 }
 
 impl SelftestReport {
     pub fn caught(&self) -> usize {
-        self.verdicts.iter().filter(|v| v.caught()).count()
+        self.verdicts
+            .iter()
+            .chain(&self.fuzz_verdicts)
+            .filter(|v| v.caught())
+            .count()
+    }
+
+    pub fn runs(&self) -> usize {
+        self.verdicts.len() + self.fuzz_verdicts.len()
     }
 
     pub fn passed(&self) -> bool {
-        self.false_positives.is_empty() && self.caught() == self.verdicts.len()
+        self.false_positives.is_empty() && self.fuzz_false_positives.is_empty() && self.caught() == self.runs()
     }
 }
 
@@ -74,11 +87,13 @@ pub const SELFTEST_TIME_SCALE: f64 = 0.2;
 /// Fault runs at once: each is a whole suite against its own server.
 const FAULT_RUNS_AT_ONCE: usize = 4;
 
-/// Runs the baseline and one run per fault in `faults`, both with `--strict`. `plan.target` must be `None`: the
-/// faults live in the embedded server.
+/// Runs the baseline and one run per fault in `faults`, both with `--strict`, then `fuzz`
+/// against the faithful server and against each of `fuzz_faults`. `plan.target` must be
+/// `None`: the faults live in the embedded server.
 pub async fn selftest(
     plan: &RunPlan,
     faults: &[Fault],
+    fuzz_faults: &[Fault],
     mut on_verdict: impl FnMut(&FaultVerdict),
 ) -> Result<(RunReport, SelftestReport), RunError> {
     if plan.target.url.is_some() {
@@ -139,15 +154,73 @@ pub async fn selftest(
     }
     verdicts.sort_by_key(|(index, _)| *index);
     let verdicts: Vec<FaultVerdict> = verdicts.into_iter().map(|(_, v)| v).collect();
+    let (fuzz_false_positives, fuzz_verdicts) = fuzz_selftest(plan, fuzz_faults, &mut on_verdict).await?;
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     Ok((
         baseline,
         SelftestReport {
             false_positives,
             verdicts,
+            fuzz_false_positives,
+            fuzz_verdicts,
             duration_ms,
         },
     ))
+}
+
+/// `fuzz` with its default settings against the faithful server (every failure is a false
+/// positive), then against each fault (each must fail the checks `fuzz_expected_checks`
+/// names), a few at a time.
+async fn fuzz_selftest(
+    plan: &RunPlan,
+    faults: &[Fault],
+    on_verdict: &mut impl FnMut(&FaultVerdict),
+) -> Result<(Vec<String>, Vec<FaultVerdict>), RunError> {
+    if faults.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let base = FuzzPlan {
+        target: plan.target.clone(),
+        ..FuzzPlan::default()
+    };
+    let (baseline, _) = fuzz(&base, &mut [], Arc::new(AtomicBool::new(false))).await?;
+    let false_positives = failed_checks(&baseline).into_iter().map(|(_, line)| line).collect();
+    let mut pending = faults.iter().copied().enumerate();
+    let mut running = tokio::task::JoinSet::new();
+    let mut verdicts: Vec<(usize, FaultVerdict)> = Vec::new();
+    loop {
+        while running.len() < FAULT_RUNS_AT_ONCE {
+            let Some((index, fault)) = pending.next() else { break };
+            let mut faulty = base.clone();
+            faulty.target.server.faults = BTreeSet::from([fault]);
+            running.spawn(async move {
+                let result = fuzz(&faulty, &mut [], Arc::new(AtomicBool::new(false))).await;
+                (index, fault, result.map(|(report, _)| report))
+            });
+        }
+        let Some(joined) = running.join_next().await else { break };
+        let (index, fault, result) = joined.map_err(|e| RunError::Usage(format!("a fuzz selftest run failed: {e}")))?;
+        let failed = failed_checks(&result?);
+        let caught_by: BTreeSet<String> = failed.iter().map(|(check, _)| check.clone()).collect();
+        let missed = fault
+            .fuzz_expected_checks()
+            .iter()
+            .filter(|c| !caught_by.contains(**c))
+            .map(|c| (*c).to_string())
+            .collect();
+        let verdict = FaultVerdict {
+            fault: fault.name().into(),
+            family: format!("fuzz: {}", fault.family().name()),
+            description: fault.description().into(),
+            caught_by,
+            missed,
+            failed_checks: failed.len() as u64,
+        };
+        on_verdict(&verdict);
+        verdicts.push((index, verdict));
+    }
+    verdicts.sort_by_key(|(index, _)| *index);
+    Ok((false_positives, verdicts.into_iter().map(|(_, v)| v).collect()))
 }
 
 /// Checks no server fault can break, proven against the hostile test double instead
@@ -175,6 +248,12 @@ pub fn checks_table() -> String {
             .filter(|f| f.expected_checks().contains(id))
             .map(|f| format!("`{}`", f.name()))
             .collect();
+        proofs.extend(
+            crate::server::fault::fuzz_faults()
+                .into_iter()
+                .filter(|f| f.fuzz_expected_checks().contains(id))
+                .map(|f| format!("`{}` (fuzz)", f.name())),
+        );
         if PROVEN_BY_DOUBLE.contains(id) {
             proofs.push("hostile double (tests/it/checks.rs)".into());
         }

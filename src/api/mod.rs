@@ -5,6 +5,8 @@
 
 mod catalogue;
 mod errors;
+mod params;
 
 pub use self::catalogue::{Area, OPERATIONS, Operation, Paging, Scope, find_operation, match_operation};
 pub use self::errors::{ERROR_TYPES, ErrorType};
+pub use self::params::{Location, Param, STATE_TYPES, params, path_params};

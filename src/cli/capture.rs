@@ -44,6 +44,12 @@ pub enum SchemasCommand {
         #[arg(long, value_enum, default_value_t = DriftFormat::Text)]
         format: DriftFormat,
     },
+    /// Write the contract (catalogue, schemas, error body, bearer auth) as an OpenAPI 3.1 document.
+    Openapi {
+        /// Where to write it (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -172,6 +178,29 @@ pub fn schemas(command: SchemasCommand) -> ExitCode {
             let report = drift(&contract, &observed);
             print_report(&report, format);
             verdict(&report)
+        }
+        SchemasCommand::Openapi { out } => {
+            let doc = crate::contract::openapi(SchemaSet::embedded());
+            let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+            text.push('\n');
+            match out {
+                None => {
+                    use std::io::Write as _;
+                    // A closed pipe (`| head`) is a clean end, not an error.
+                    let _ = std::io::stdout().write_all(text.as_bytes());
+                    ExitCode::from(exit::OK)
+                }
+                Some(path) => match write_file(&path, text.as_bytes()) {
+                    Ok(()) => {
+                        eprintln!("wrote the OpenAPI 3.1 document to {}", path.display());
+                        ExitCode::from(exit::OK)
+                    }
+                    Err(e) => {
+                        eprintln!("error: cannot write {}: {e}", path.display());
+                        ExitCode::from(exit::USAGE)
+                    }
+                },
+            }
         }
     }
 }

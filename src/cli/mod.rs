@@ -1,6 +1,7 @@
 //! The command line: what was typed (clap) and what each command does with it.
 
 mod capture;
+mod fuzz;
 mod load;
 mod report;
 mod run;
@@ -12,6 +13,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub use self::capture::{CaptureArgs, DriftArgs, SchemasCommand};
+pub use self::fuzz::{FuzzArgs, print_summary as print_fuzz_summary};
 pub use self::load::LoadArgs;
 pub use self::report::{MergeArgs, ReportArgs, ReportCommand, merge_files};
 pub use self::run::RunArgs;
@@ -45,6 +47,8 @@ pub enum Command {
     Selftest(SelftestArgs),
     /// Start the embedded reference server.
     Serve(ServeArgs),
+    /// Send requests generated from the contract (valid, invalid, boundaries, sequences) and check every answer.
+    Fuzz(FuzzArgs),
 }
 
 /// Runs a parsed command line to its exit code.
@@ -58,5 +62,6 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Report(args) => report::run(args).await,
         Command::Selftest(args) => selftest::run(args).await,
         Command::Serve(args) => serve::run(args).await,
+        Command::Fuzz(args) => fuzz::run(args).await,
     }
 }

@@ -101,7 +101,7 @@ impl RunArgs {
 
 /// First Ctrl-C: finish the steps under way, run the cleanup ledgers, write the reports.
 /// Second: exit at once.
-fn watch_interrupts(cancelled: Arc<AtomicBool>) {
+pub(super) fn watch_interrupts(cancelled: Arc<AtomicBool>) {
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             cancelled.store(true, Ordering::Relaxed);

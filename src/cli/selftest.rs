@@ -10,7 +10,7 @@ use crate::exit;
 use crate::report::write_files;
 use crate::runner::RunError;
 use crate::selftest::{FaultVerdict, SelftestReport, selftest};
-use crate::server::fault::{Fault, suite_faults};
+use crate::server::fault::{Fault, fuzz_faults, suite_faults};
 
 use super::run::RunArgs;
 
@@ -52,18 +52,26 @@ pub async fn run(args: SelftestArgs) -> ExitCode {
             return ExitCode::from(crate::exit::USAGE);
         }
     };
-    let faults: Vec<Fault> = if args.faults.is_empty() {
-        suite_faults()
+    let (faults, fuzz_only): (Vec<Fault>, Vec<Fault>) = if args.faults.is_empty() {
+        (suite_faults(), fuzz_faults())
     } else {
-        args.faults.clone()
+        (
+            args.faults.iter().copied().filter(|f| f.caught_by_suite()).collect(),
+            args.faults
+                .iter()
+                .copied()
+                .filter(|f| !f.fuzz_expected_checks().is_empty())
+                .collect(),
+        )
     };
     let mut err = std::io::stderr();
     let _ = writeln!(
         err,
-        "selftest: the suite against the faithful server, then once per fault ({})",
-        faults.len()
+        "selftest: the suite against the faithful server, then once per fault ({}); fuzz likewise ({})",
+        faults.len(),
+        fuzz_only.len()
     );
-    let result = selftest(&plan, &faults, |v| print_verdict(&mut std::io::stderr(), v)).await;
+    let result = selftest(&plan, &faults, &fuzz_only, |v| print_verdict(&mut std::io::stderr(), v)).await;
     let (baseline, report) = match result {
         Ok(pair) => pair,
         Err(RunError::InvalidScenarios(errors)) => {
@@ -80,6 +88,9 @@ pub async fn run(args: SelftestArgs) -> ExitCode {
     for line in &report.false_positives {
         let _ = writeln!(err, "false positive: {line}");
     }
+    for line in &report.fuzz_false_positives {
+        let _ = writeln!(err, "fuzz false positive: {line}");
+    }
     if let Err(e) = std::fs::create_dir_all(&args.run.report_dir)
         .and_then(|_| write_files(&args.run.report_dir, &baseline))
         .and_then(|_| write_selftest_json(&args.run.report_dir, &report))
@@ -88,10 +99,11 @@ pub async fn run(args: SelftestArgs) -> ExitCode {
     }
     let _ = writeln!(
         err,
-        "caught {} of {} faults, false positives {} ({:.1} s)",
+        "caught {} of {} fault runs, false positives {} (fuzz {}) ({:.1} s)",
         report.caught(),
-        report.verdicts.len(),
+        report.runs(),
         report.false_positives.len(),
+        report.fuzz_false_positives.len(),
         report.duration_ms / 1000.0
     );
     if report.passed() {

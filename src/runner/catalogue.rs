@@ -79,6 +79,28 @@ pub const CHECKS: &[(&str, &str)] = &[
     ("poll-field", "the polled status field is present"),
     ("poll-timeout", "the awaited status is reached before the deadline"),
     (
+        "positive-accepted",
+        "fuzz: valid input is accepted, or refused only for a reason the docs allow (unknown id, duplicate, limits, undeclared keys)",
+    ),
+    (
+        "negative-refused",
+        "fuzz: input that breaks one rule of the contract is refused with 400 (404/413/415 where the catalogue says so)",
+    ),
+    ("auth-required", "fuzz: the same request without a token is 401"),
+    (
+        "scope-isolated",
+        "fuzz: from another bot's scope, nothing of this bot's resource shows (404)",
+    ),
+    (
+        "echo",
+        "fuzz: a free-form value sent (payload, input) comes back the same, numbers compared as doubles",
+    ),
+    (
+        "sequence",
+        "fuzz: get finds what create made, a list contains it, get-or-create twice gives it, get after delete is 404",
+    ),
+    ("fuzz", "fuzz: every check of a passing case held (counted, not listed)"),
+    (
         "cleanup",
         "the cleanup ledger deleted what the scenario created (leaks are warnings)",
     ),

@@ -69,6 +69,12 @@ const RULES: &[Rule] = &[
     },
 ];
 
+/// Where the id of what `operation` created is in its answer (`/user/id`), when it
+/// creates something.
+pub fn created_id_pointer(operation: &str) -> Option<&'static str> {
+    RULES.iter().find(|r| r.operation == operation).map(|r| r.pointer)
+}
+
 /// One resource to delete at the end.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {

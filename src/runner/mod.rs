@@ -25,7 +25,9 @@ pub use self::run::{DEFAULT_MAX_RETRY_WAIT, RunError, RunPlan, load, run};
 
 // What `load` reuses, so a step under load is built and checked as in a run.
 pub(crate) use self::checks::{Expectation, check_response};
-pub(crate) use self::exec::Ctx;
+pub(crate) use self::exec::{Built, Ctx, curl_line};
 pub use self::http::{Http, Outgoing, Received, TransportError};
+pub(crate) use self::ledger::Ledger;
+pub use self::ledger::created_id_pointer;
 pub(crate) use self::run::context;
 pub(crate) use self::step::{Exchanged, Shape, assertions, capture_into, capture_value, exchange, expectation};

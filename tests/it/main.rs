@@ -28,6 +28,8 @@ mod server_files;
 mod runner_suite;
 // The suite on a conformant server that is not the reference one, and on a remote serve.
 mod portable;
+// `bpharness fuzz`: green on the faithful server, seeded, a served fault caught with its curl line.
+mod fuzz;
 // selftest: every fault of the reference server is caught by the suite; README's table.
 mod selftest;
 // Capture, schema inference and drift.

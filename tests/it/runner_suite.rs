@@ -191,7 +191,7 @@ async fn the_bot_scenarios_catch_every_bot_fault() {
         .collect(),
         ..RunPlan::default()
     };
-    let (_, report) = selftest(&plan, &faults, |_| {}).await.expect("selftest runs");
+    let (_, report) = selftest(&plan, &faults, &[], |_| {}).await.expect("selftest runs");
     assert!(report.false_positives.is_empty(), "{:#?}", report.false_positives);
     for verdict in &report.verdicts {
         assert!(verdict.caught(), "{} not caught", verdict.fault);

@@ -3,7 +3,7 @@
 
 use bpharness::runner::{RunPlan, is_check};
 use bpharness::selftest::{PROVEN_BY_DOUBLE, checks_table, selftest};
-use bpharness::server::fault::suite_faults;
+use bpharness::server::fault::{fuzz_faults, suite_faults};
 
 const START: &str = "<!-- checks:start -->\n";
 const END: &str = "<!-- checks:end -->";
@@ -14,15 +14,24 @@ async fn every_fault_is_caught_and_the_faithful_server_is_green() {
         jobs: 8,
         ..RunPlan::default()
     };
-    let (baseline, report) = selftest(&plan, &suite_faults(), |_| {}).await.expect("selftest runs");
+    let (baseline, report) = selftest(&plan, &suite_faults(), &fuzz_faults(), |_| {})
+        .await
+        .expect("selftest runs");
     assert!(
         report.false_positives.is_empty(),
         "false positives: {:#?}",
         report.false_positives
     );
+    assert!(
+        report.fuzz_false_positives.is_empty(),
+        "fuzz false positives: {:#?}",
+        report.fuzz_false_positives
+    );
+    assert_eq!(report.fuzz_verdicts.len(), fuzz_faults().len());
     let missed: Vec<String> = report
         .verdicts
         .iter()
+        .chain(&report.fuzz_verdicts)
         .filter(|v| !v.caught())
         .map(|v| format!("{} (expected {:?}, failed {:?})", v.fault, v.missed, v.caught_by))
         .collect();
@@ -49,15 +58,18 @@ async fn every_fault_is_caught_and_the_faithful_server_is_green() {
 #[test]
 fn every_check_is_proven_and_the_readme_table_is_the_catalogue() {
     for (id, _) in bpharness::runner::CHECKS {
-        let proven = PROVEN_BY_DOUBLE.contains(id) || suite_faults().iter().any(|f| f.expected_checks().contains(id));
-        let optional = ["error-body-extra", "template", "cleanup", "poll-field"];
+        let proven = PROVEN_BY_DOUBLE.contains(id)
+            || suite_faults().iter().any(|f| f.expected_checks().contains(id))
+            || fuzz_faults().iter().any(|f| f.fuzz_expected_checks().contains(id));
+        // `fuzz` only sums up the checks of a passing case; it cannot fail.
+        let optional = ["error-body-extra", "template", "cleanup", "poll-field", "fuzz"];
         assert!(
             proven || optional.contains(id),
             "no fault proves that check {id} can fail"
         );
     }
     for f in bpharness::server::fault::FAULTS {
-        for id in f.expected_checks() {
+        for id in f.expected_checks().iter().chain(f.fuzz_expected_checks()) {
             assert!(is_check(id), "{f} expects check {id}, which is not in runner::CHECKS");
         }
     }

@@ -949,7 +949,7 @@ async fn the_files_scenarios_catch_each_file_fault() {
     .iter()
     .map(|n| n.parse().unwrap())
     .collect();
-    let (_, report) = selftest(&plan, &faults, |_| {}).await.expect("selftest runs");
+    let (_, report) = selftest(&plan, &faults, &[], |_| {}).await.expect("selftest runs");
     assert!(report.false_positives.is_empty(), "{:#?}", report.false_positives);
     for verdict in &report.verdicts {
         assert!(

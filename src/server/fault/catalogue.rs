@@ -179,14 +179,60 @@ faults! {
         "deleteBotIssue answers {} but the issue stays";
     WorkspaceNotEnforced = "workspace-not-enforced", Security, ["status"],
         "admin requests may name a workspace the token may not enter";
+    NonAsciiTag500 = "non-ascii-tag-500", ErrorBody, ["no-5xx", "positive-accepted"],
+        "a tag key outside ASCII crashes the handler: 500 Internal (only generated input sends one)";
+    LongNameAccepted = "long-name-accepted", Limits, ["negative-refused"],
+        "a user name over the documented 200 characters is cut to 200 and accepted instead of refused";
+    MissingRequiredAccepted = "missing-required-accepted", Shape, ["negative-refused"],
+        "createMessage without its required type is accepted (type text assumed)";
+    UnknownPropertyAccepted = "unknown-property-accepted", Shape, ["negative-refused"],
+        "createConversation drops unknown fields instead of refusing them";
+    BigNumberMangled = "big-number-mangled", Shape, ["echo"],
+        "integers beyond 2^53 in payloads come back as strings";
 }
 
 impl Fault {
     /// Whether the scenario suite (`run`, `selftest`) can catch the fault. A fault that
-    /// needs the rate limiter, which runs leave off, is caught by `bpharness load`.
+    /// needs the rate limiter, which runs leave off, is caught by `bpharness load`; the
+    /// faults only generated input reveals, by `bpharness fuzz`.
     pub fn caught_by_suite(self) -> bool {
-        !matches!(self, Fault::RateLimitNoRetryAfter)
+        !matches!(self, Fault::RateLimitNoRetryAfter) && self.only_fuzz().is_none()
     }
+
+    /// The fuzz-only faults: none of the suite's requests trips them.
+    fn only_fuzz(self) -> Option<()> {
+        matches!(
+            self,
+            Fault::NonAsciiTag500
+                | Fault::LongNameAccepted
+                | Fault::MissingRequiredAccepted
+                | Fault::UnknownPropertyAccepted
+                | Fault::BigNumberMangled
+        )
+        .then_some(())
+    }
+
+    /// The checks that must fail when `bpharness fuzz` runs with the fault on (empty: fuzz
+    /// is not asked to catch it). `selftest` proves each of them does.
+    pub fn fuzz_expected_checks(self) -> &'static [&'static str] {
+        match self {
+            Fault::BadInput500 => &["no-5xx", "negative-refused", "status"],
+            Fault::AuthNotEnforced => &["auth-required"],
+            Fault::CrossBotReads => &["scope-isolated"],
+            Fault::DeleteIsNoop | Fault::GetOrCreateAlwaysCreates => &["sequence"],
+            f if f.only_fuzz().is_some() => f.expected_checks(),
+            _ => &[],
+        }
+    }
+}
+
+/// The faults `selftest` runs `fuzz` against.
+pub fn fuzz_faults() -> Vec<Fault> {
+    FAULTS
+        .iter()
+        .copied()
+        .filter(|f| !f.fuzz_expected_checks().is_empty())
+        .collect()
 }
 
 /// The faults `selftest` runs the suite against: those the suite can catch.

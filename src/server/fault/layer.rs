@@ -264,6 +264,16 @@ async fn rewrite_request(
             body = Body::empty();
         }
     }
+    if on(faults, Fault::NonAsciiTag500)
+        || on(faults, Fault::LongNameAccepted)
+        || on(faults, Fault::MissingRequiredAccepted)
+        || on(faults, Fault::UnknownPropertyAccepted)
+    {
+        match input_faults(faults, id, &mut parts, body).await {
+            Ok(rewritten) => body = rewritten,
+            Err(response) => return Err(response),
+        }
+    }
     let mut table_name = None;
     if id.ends_with("Table") || id.ends_with("TableRows") || id == "renameTableColumn" {
         let table = rewrite_table_request(ctx, faults, id, &mut parts, body).await;
@@ -276,6 +286,72 @@ async fn rewrite_request(
         op_after,
         table_name,
     })
+}
+
+/// The faults only generated input reveals, on the request body: a crash on a non-ASCII
+/// tag key, a name over 200 characters cut instead of refused, a missing `type` filled in,
+/// unknown top-level fields dropped. A body that is not JSON goes on untouched.
+async fn input_faults(
+    faults: &BTreeSet<Fault>,
+    id: &str,
+    parts: &mut axum::http::request::Parts,
+    body: Body,
+) -> Result<Body, Response> {
+    let Ok(bytes) = to_bytes(body, 64 * 1024 * 1024).await else {
+        return Ok(Body::empty());
+    };
+    let Ok(Value::Object(mut map)) = serde_json::from_slice::<Value>(&bytes) else {
+        return Ok(Body::from(bytes));
+    };
+    let non_ascii_key = map
+        .get("tags")
+        .and_then(Value::as_object)
+        .is_some_and(|tags| tags.keys().any(|k| !k.is_ascii()));
+    if on(faults, Fault::NonAsciiTag500) && non_ascii_key {
+        let body = json!({
+            "id": "err_00000000000000x00000000", "code": 500, "type": "Internal",
+            "message": "tag key could not be indexed",
+        });
+        return Err((StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response());
+    }
+    let mut changed = false;
+    if on(faults, Fault::LongNameAccepted)
+        && matches!(id, "createUser" | "getOrCreateUser" | "updateUser")
+        && let Some(Value::String(name)) = map.get_mut("name")
+        && name.chars().count() > 200
+    {
+        *name = name.chars().take(200).collect();
+        changed = true;
+    }
+    if on(faults, Fault::MissingRequiredAccepted) && id == "createMessage" && !map.contains_key("type") {
+        map.insert("type".into(), json!("text"));
+        changed = true;
+    }
+    if on(faults, Fault::UnknownPropertyAccepted) && id == "createConversation" {
+        let before = map.len();
+        map.retain(|k, _| matches!(k.as_str(), "channel" | "tags" | "integrationName"));
+        changed |= map.len() != before;
+    }
+    if changed {
+        Ok(set_json_body(parts, &Value::Object(map)))
+    } else {
+        Ok(Body::from(bytes))
+    }
+}
+
+/// `big-number-mangled`: integers a double cannot hold come back as strings.
+fn stringify_big_numbers(value: &mut Value) {
+    match value {
+        Value::Number(n) => {
+            let big = n.as_u64().is_some_and(|u| u > 1 << 53) || n.as_i64().is_some_and(|i| i < -(1 << 53));
+            if big {
+                *value = Value::String(n.to_string());
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(stringify_big_numbers),
+        Value::Object(map) => map.values_mut().for_each(stringify_big_numbers),
+        _ => {}
+    }
 }
 
 /// `table-filter-ne-ignored`: removes every `$ne` of a filter, and the conditions left
@@ -608,6 +684,9 @@ async fn rewrite_response(
                 meta.insert("nextToken".into(), token);
             }
             map.insert("meta".into(), Value::Object(meta));
+        }
+        if on(faults, Fault::BigNumberMangled) {
+            stringify_big_numbers(&mut value);
         }
         if on(faults, Fault::UserMissingCreatedAt) {
             each_resource(

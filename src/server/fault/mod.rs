@@ -9,6 +9,6 @@ mod catalogue;
 mod layer;
 mod settings;
 
-pub use self::catalogue::{FAULTS, Family, Fault, suite_faults};
+pub use self::catalogue::{FAULTS, Family, Fault, fuzz_faults, suite_faults};
 pub use self::layer::wrap;
 pub use self::settings::{deploy_delay, event_delay, file_rules, loose_page_tokens, page_size};
