@@ -77,9 +77,10 @@ ours_failures="$(sed -E 's/.* ([0-9]+) failures.*/\1/' <<<"$ours_line")"
 
 log "schemathesis (every default phase, --max-time $SECONDS_BUDGET)"
 start_server
-"$VENV/bin/schemathesis" run "$TMP/openapi.json" --url "$URL" \
+# From the temporary directory: Schemathesis leaves a .schemathesis/ cache where it runs.
+(cd "$TMP" && "$VENV/bin/schemathesis" run "$TMP/openapi.json" --url "$URL" \
     -H "Authorization: Bearer $TOKEN" -H "x-bot-id: $BOT" -H "x-workspace-id: $WORKSPACE" \
-    --workers auto --max-time "$SECONDS_BUDGET" --no-color > "$TMP/st.log" 2>&1 || true
+    --workers auto --max-time "$SECONDS_BUDGET" --no-color > "$TMP/st.log" 2>&1) || true
 stop_server
 st_cases="$(grep -A1 '^Test cases:' "$TMP/st.log" | tail -1 | grep -oE '^ *[0-9]+' | tr -d ' ' || true)"
 st_secs="$(grep -oE 'in [0-9.]+s' "$TMP/st.log" | tail -1 | grep -oE '[0-9.]+' || true)"
