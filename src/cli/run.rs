@@ -9,7 +9,9 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use super::error::{CliError, Outcome, Verdict};
-use crate::report::{JsonLinesReporter, Reporter, TerminalReporter, write_files};
+use crate::report::{
+    JsonLinesReporter, Progress, ProgressReporter, Reporter, TerminalReporter, live_progress, write_files,
+};
 use crate::runner::{RunPlan, run as run_plan};
 use crate::target::TargetArgs;
 
@@ -116,7 +118,9 @@ pub async fn run(args: RunArgs) -> Outcome {
         path: args.report_dir.clone(),
         source,
     })?;
-    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(TerminalReporter::new(std::io::stderr(), args.color()))];
+    let terminal = TerminalReporter::new(std::io::stderr(), args.color()).without_marks();
+    let progress = Progress::new("scenarios", live_progress());
+    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(ProgressReporter::new(terminal, progress))];
     match std::fs::File::create(args.report_dir.join("events.jsonl")) {
         Ok(file) => reporters.push(Box::new(JsonLinesReporter::new(std::io::BufWriter::new(file)))),
         Err(e) => eprintln!("warning: no events.jsonl stream: {e}"),

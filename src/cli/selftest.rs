@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::error::{CliError, Outcome, Verdict};
-use crate::report::write_files;
+use crate::report::{Progress, live_progress, write_files};
 use crate::selftest::{FaultVerdict, SelftestReport, selftest};
 use crate::server::fault::{Fault, suite_faults};
 
@@ -55,7 +55,15 @@ pub async fn run(args: SelftestArgs) -> Outcome {
         "selftest: the suite against the faithful server, then once per fault ({})",
         faults.len()
     );
-    let (baseline, report) = selftest(&plan, &faults, |v| print_verdict(&mut std::io::stderr(), v)).await?;
+    let mut progress = Progress::new("fault runs", live_progress());
+    progress.start(faults.len() as u64);
+    let result = selftest(&plan, &faults, |v| {
+        progress.suspend(|| print_verdict(&mut std::io::stderr(), v));
+        progress.advance(!v.caught());
+    })
+    .await;
+    progress.finish();
+    let (baseline, report) = result?;
     for line in &report.false_positives {
         let _ = writeln!(err, "false positive: {line}");
     }
