@@ -96,8 +96,16 @@ pub fn profile_names() -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Writes the suite into `dir` (as `dir/contract/users.yaml`, `dir/load/default.yaml`...),
-/// refusing to overwrite a file unless `force`; returns the paths written.
+/// The scenario format's JSON Schema, written beside an exported suite so editors can
+/// validate and complete the files (README "Editors").
+const SCENARIO_SCHEMA: &[u8] = include_bytes!("../schemas/scenario.schema.json");
+
+/// Its file name.
+pub const SCENARIO_SCHEMA_FILE: &str = "scenario.schema.json";
+
+/// Writes the suite into `dir` (as `dir/contract/users.yaml`, `dir/load/default.yaml`...)
+/// with the scenario schema beside it (`dir/scenario.schema.json`), refusing to overwrite a
+/// file unless `force`; returns the paths written.
 ///
 /// # Errors
 ///
@@ -110,6 +118,7 @@ pub fn export(dir: &Path, force: bool) -> io::Result<Vec<PathBuf>> {
             let inside = shown.strip_prefix(ROOT).unwrap_or(&shown).to_path_buf();
             (dir.join(inside), bytes)
         })
+        .chain([(dir.join(SCENARIO_SCHEMA_FILE), SCENARIO_SCHEMA)])
         .collect();
     if !force && let Some((existing, _)) = targets.iter().find(|(path, _)| path.exists()) {
         return Err(io::Error::new(
@@ -152,8 +161,9 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("bpharness-export-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let written = export(&dir, false).unwrap();
-        assert_eq!(written.len(), files().len());
+        assert_eq!(written.len(), files().len() + 1);
         assert!(dir.join("load/default.yaml").is_file());
+        assert!(dir.join(SCENARIO_SCHEMA_FILE).is_file());
         let err = export(&dir, false).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
         assert!(export(&dir, true).is_ok());

@@ -21,8 +21,8 @@ pub use load::{
 };
 pub use locate::{KeyPath, Located, Locations, PathSeg};
 pub use model::{
-    AssertOp, Assertion, Direction, Expect, ExpectError, Method, Order, PageStyle, Paginate, Poll, Request, Scenario,
-    Section, Step, StepAction, scenario_schema,
+    AssertOp, Assertion, Direction, Expect, ExpectError, Method, Order, PageStyle, Paginate, Poll, Request,
+    SCENARIO_SCHEMA_ID, Scenario, Section, Step, StepAction, scenario_schema,
 };
 pub use source::{SourceFile, Span};
 pub use template::{TemplateError, Vars};
