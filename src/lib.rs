@@ -15,4 +15,5 @@ pub mod runner;
 pub mod scenario;
 pub mod selftest;
 pub mod server;
+pub mod suite;
 pub mod target;

@@ -132,7 +132,7 @@ pub async fn selftest(
             });
         }
         let Some(joined) = running.join_next().await else { break };
-        let (index, fault, result) = joined.map_err(|e| RunError::Usage(format!("a selftest run failed: {e}")))?;
+        let (index, fault, result) = joined.map_err(|e| RunError::Internal(format!("a selftest run failed: {e}")))?;
         let failed = failed_checks(&result?);
         let caught_by: BTreeSet<String> = failed.iter().map(|(check, _)| check.clone()).collect();
         let missed = fault

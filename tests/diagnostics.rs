@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use bpharness::contract::SchemaSet;
 use bpharness::scenario::{LoadOptions, load_file_with};
 use rstest::rstest;
 
@@ -24,9 +25,7 @@ fn cases() -> Vec<PathBuf> {
 }
 
 fn render(case: &Path) -> String {
-    let options = LoadOptions {
-        schema_root: PathBuf::from("tests/fixtures"),
-    };
+    let options = LoadOptions::with_schemas(&SchemaSet::load_dir(Path::new("tests/fixtures/schemas")).unwrap());
     match load_file_with(case, &options) {
         Ok(_) => panic!("{} loaded without error", case.display()),
         Err(err) => format!("{err}\n"),

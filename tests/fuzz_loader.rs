@@ -59,9 +59,7 @@ fn fuzz<S: Strategy>(
 }
 
 fn schema_root() -> LoadOptions {
-    LoadOptions {
-        schema_root: PathBuf::from(env!("CARGO_MANIFEST_DIR")),
-    }
+    LoadOptions::default()
 }
 
 thread_local! {
@@ -124,7 +122,7 @@ fn load_bytes(bytes: &[u8], ext: &str) -> Result<(), TestCaseError> {
         let name = Path::new("other");
         match parse_source(SourceFile::new(name, text), other) {
             Ok(loaded) => {
-                for err in check(&loaded, &schema_root().schema_root) {
+                for err in check(&loaded, &schema_root()) {
                     assert_located(&err, name, text)?;
                 }
             }

@@ -2,8 +2,9 @@
 //! insertions of YAML/JSON punctuation, deleted ranges) must each give `Ok` or `Err`.
 //! Deterministic: a fixed-seed LCG drives the mutations, so a failure replays exactly.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use bpharness::contract::SchemaSet;
 use bpharness::scenario::{LoadOptions, load_file_with};
 use rstest::rstest;
 
@@ -67,9 +68,7 @@ fn mutate(rng: &mut Lcg, original: &[u8]) -> Vec<u8> {
 fn mutated_fixtures_never_panic() {
     let dir = std::env::temp_dir().join(format!("bpharness-mutants-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let options = LoadOptions {
-        schema_root: PathBuf::from("tests/fixtures"),
-    };
+    let options = LoadOptions::with_schemas(&SchemaSet::load_dir(Path::new("tests/fixtures/schemas")).unwrap());
     let mut files: Vec<PathBuf> = std::fs::read_dir(VALID_DIR)
         .unwrap()
         .map(|entry| entry.unwrap().path())

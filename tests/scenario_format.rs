@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use bpharness::contract::SchemaSet;
 use bpharness::scenario::{AssertOp, LoadOptions, LoadedScenario, StepAction, load_paths_with, scenario_schema};
 use rstest::rstest;
 use serde_json::Value;
@@ -22,9 +23,7 @@ fn valid_files() -> Vec<PathBuf> {
 }
 
 fn load_valid() -> Vec<LoadedScenario> {
-    let options = LoadOptions {
-        schema_root: PathBuf::from("tests/fixtures"),
-    };
+    let options = LoadOptions::with_schemas(&SchemaSet::load_dir(Path::new("tests/fixtures/schemas")).unwrap());
     let (loaded, errors) = load_paths_with(&[PathBuf::from(VALID_DIR)], &options);
     let rendered: Vec<String> = errors.iter().map(ToString::to_string).collect();
     assert!(errors.is_empty(), "{}", rendered.join("\n\n"));

@@ -2,7 +2,6 @@
 //! schemas, and from schemas to a verdict on drift.
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -11,10 +10,10 @@ use clap::{Args, Subcommand, ValueEnum};
 use crate::capture::{CaptureSink, Har, read_har, to_har, write_har};
 use crate::contract::SchemaSet;
 use crate::drift::{DriftReport, documents_from, documents_of, drift, render_markdown, render_text};
-use crate::exit;
 use crate::infer::{infer, write_dir};
 use crate::runner::{RunPlan, run};
 
+use super::error::{CliError, Outcome, Verdict};
 use super::run::RunArgs;
 
 #[derive(Debug, Args)]
@@ -29,6 +28,7 @@ pub struct CaptureArgs {
 #[derive(Debug, Subcommand)]
 pub enum SchemasCommand {
     /// Infer one JSON Schema per operation (and per error type) from captured traffic.
+    #[command(after_help = super::examples::SCHEMAS_INFER)]
     Infer {
         /// HAR files.
         #[arg(required = true)]
@@ -38,6 +38,7 @@ pub enum SchemasCommand {
         out: PathBuf,
     },
     /// Compare two schema directories: OLD is the contract, NEW what a server does now.
+    #[command(after_help = super::examples::SCHEMAS_DIFF)]
     Diff {
         old: PathBuf,
         new: PathBuf,
@@ -45,6 +46,7 @@ pub enum SchemasCommand {
         format: DriftFormat,
     },
     /// Write the contract (catalogue, schemas, error body, bearer auth) as an OpenAPI 3.1 document.
+    #[command(after_help = super::examples::SCHEMAS_OPENAPI)]
     Openapi {
         /// Where to write it (default: standard output).
         #[arg(long)]
@@ -66,59 +68,51 @@ pub struct DriftArgs {
 }
 
 /// Runs `args` capturing every exchange; the run's own verdict is not the point here.
-async fn capture_run(args: &RunArgs) -> Result<Har, ExitCode> {
+async fn capture_run(args: &RunArgs) -> Result<Har, CliError> {
     let sink = CaptureSink::default();
-    let plan = match args.plan() {
-        Ok(plan) => RunPlan {
-            capture: Some(sink.clone()),
-            ..plan
-        },
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Err(ExitCode::from(exit::USAGE));
-        }
+    let plan = RunPlan {
+        capture: Some(sink.clone()),
+        ..args.plan().map_err(CliError::Usage)?
     };
-    match run(&plan, &mut [], Arc::new(AtomicBool::new(false))).await {
-        Ok(_) => Ok(to_har(&sink.take())),
-        Err(e) => {
-            eprintln!("error: {e}");
-            Err(ExitCode::from(match e {
-                crate::runner::RunError::InvalidScenarios(_) | crate::runner::RunError::InvalidSchemas(_) => {
-                    exit::INVALID_INPUT
-                }
-                crate::runner::RunError::Unreachable { .. } => exit::UNREACHABLE,
-                _ => exit::USAGE,
-            }))
-        }
-    }
+    run(&plan, &mut [], Arc::new(AtomicBool::new(false))).await?;
+    Ok(to_har(&sink.take()))
 }
 
-fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    let written = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(parent) => std::fs::create_dir_all(parent),
+        None => Ok(()),
     }
-    std::fs::write(path, bytes)
-}
-
-pub async fn capture(args: CaptureArgs) -> ExitCode {
-    let har = match capture_run(&args.run).await {
-        Ok(har) => har,
-        Err(code) => return code,
-    };
-    let mut bytes = Vec::new();
-    if let Err(e) = write_har(&mut bytes, &har).and_then(|_| write_file(&args.out, &bytes)) {
-        eprintln!("error: cannot write {}: {e}", args.out.display());
-        return ExitCode::from(exit::USAGE);
-    }
-    eprintln!("captured {} exchanges to {}", har.log.entries.len(), args.out.display());
-    ExitCode::from(exit::OK)
-}
-
-fn load_dir(dir: &Path) -> Result<crate::drift::Documents, ExitCode> {
-    SchemaSet::load_dir(dir).map(|set| documents_of(&set)).map_err(|e| {
-        eprintln!("{}", e.render());
-        ExitCode::from(exit::INVALID_INPUT)
+    .and_then(|()| std::fs::write(path, bytes));
+    written.map_err(|source| CliError::Output {
+        path: path.to_path_buf(),
+        source,
     })
+}
+
+pub async fn capture(args: CaptureArgs) -> Outcome {
+    let har = capture_run(&args.run).await?;
+    let mut bytes = Vec::new();
+    write_har(&mut bytes, &har).map_err(|source| CliError::Output {
+        path: args.out.clone(),
+        source,
+    })?;
+    write_file(&args.out, &bytes)?;
+    eprintln!("captured {} exchanges to {}", har.log.entries.len(), args.out.display());
+    Ok(Verdict::Passed)
+}
+
+fn load_dir(dir: &Path) -> Result<crate::drift::Documents, CliError> {
+    if !dir.is_dir() {
+        return Err(CliError::MissingPath {
+            what: "schema directory",
+            path: dir.to_path_buf(),
+            hint: "give a directory of JSON Schemas, such as one `schemas infer` wrote".into(),
+        });
+    }
+    SchemaSet::load_dir(dir)
+        .map(|set| documents_of(&set))
+        .map_err(CliError::InvalidSchemas)
 }
 
 fn print_report(report: &DriftReport, format: DriftFormat) {
@@ -129,55 +123,47 @@ fn print_report(report: &DriftReport, format: DriftFormat) {
     }
 }
 
-fn verdict(report: &DriftReport) -> ExitCode {
-    if report.breaking() > 0 {
-        ExitCode::from(exit::CHECK_FAILED)
-    } else {
-        ExitCode::from(exit::OK)
-    }
+fn verdict(report: &DriftReport) -> Verdict {
+    Verdict::checks(report.breaking() == 0)
 }
 
-pub fn schemas(command: SchemasCommand) -> ExitCode {
+pub fn schemas(command: SchemasCommand) -> Outcome {
     match command {
         SchemasCommand::Infer { captures, out } => {
             let mut hars = Vec::new();
             for path in &captures {
-                let text = match std::fs::read_to_string(path) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        eprintln!("error: cannot read {}: {e}", path.display());
-                        return ExitCode::from(exit::INVALID_INPUT);
-                    }
-                };
-                match read_har(&text) {
-                    Ok(har) => hars.push(har),
-                    Err(e) => {
-                        eprintln!(
-                            "error: {}:{}:{}: not a HAR file: {e}",
-                            path.display(),
-                            e.line(),
-                            e.column()
-                        );
-                        return ExitCode::from(exit::INVALID_INPUT);
-                    }
-                }
+                let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+                    std::io::ErrorKind::NotFound => CliError::MissingPath {
+                        what: "capture",
+                        path: path.clone(),
+                        hint: "give HAR files written by `bpharness capture --out FILE` or `run --capture FILE`".into(),
+                    },
+                    _ => CliError::InvalidInput(format!("cannot read {}: {e}", path.display())),
+                })?;
+                let har = read_har(&text).map_err(|e| {
+                    CliError::InvalidInput(format!(
+                        "{}:{}:{}: not a HAR file: {e}",
+                        path.display(),
+                        e.line(),
+                        e.column()
+                    ))
+                })?;
+                hars.push(har);
             }
             let inferred = infer(&hars);
-            if let Err(e) = write_dir(&out, &inferred) {
-                eprintln!("error: cannot write {}: {e}", out.display());
-                return ExitCode::from(exit::USAGE);
-            }
+            write_dir(&out, &inferred).map_err(|source| CliError::Output {
+                path: out.clone(),
+                source,
+            })?;
             eprintln!("inferred {} schemas into {}", inferred.len(), out.display());
-            ExitCode::from(exit::OK)
+            Ok(Verdict::Passed)
         }
         SchemasCommand::Diff { old, new, format } => {
-            let (contract, observed) = match (load_dir(&old), load_dir(&new)) {
-                (Ok(a), Ok(b)) => (a, b),
-                (Err(code), _) | (_, Err(code)) => return code,
-            };
+            let contract = load_dir(&old)?;
+            let observed = load_dir(&new)?;
             let report = drift(&contract, &observed);
             print_report(&report, format);
-            verdict(&report)
+            Ok(verdict(&report))
         }
         SchemasCommand::Openapi { out } => {
             let doc = crate::contract::openapi(SchemaSet::embedded());
@@ -188,49 +174,35 @@ pub fn schemas(command: SchemasCommand) -> ExitCode {
                     use std::io::Write as _;
                     // A closed pipe (`| head`) is a clean end, not an error.
                     let _ = std::io::stdout().write_all(text.as_bytes());
-                    ExitCode::from(exit::OK)
                 }
-                Some(path) => match write_file(&path, text.as_bytes()) {
-                    Ok(()) => {
-                        eprintln!("wrote the OpenAPI 3.1 document to {}", path.display());
-                        ExitCode::from(exit::OK)
-                    }
-                    Err(e) => {
-                        eprintln!("error: cannot write {}: {e}", path.display());
-                        ExitCode::from(exit::USAGE)
-                    }
-                },
+                Some(path) => {
+                    write_file(&path, text.as_bytes())?;
+                    eprintln!("wrote the OpenAPI 3.1 document to {}", path.display());
+                }
             }
+            Ok(Verdict::Passed)
         }
     }
 }
 
-pub async fn drift_command(args: DriftArgs) -> ExitCode {
-    let har = match capture_run(&args.run).await {
-        Ok(har) => har,
-        Err(code) => return code,
-    };
-    let inferred = infer(&[har]);
+pub async fn drift_command(args: DriftArgs) -> Outcome {
+    // The contract first: a broken schema directory is named before anything is sent.
     let contract = match &args.run.schemas {
-        Some(dir) => match load_dir(dir) {
-            Ok(docs) => docs,
-            Err(code) => return code,
-        },
+        Some(dir) => load_dir(dir)?,
         None => documents_of(SchemaSet::embedded()),
     };
+    let har = capture_run(&args.run).await?;
+    let inferred = infer(&[har]);
     let report = drift(&contract, &documents_from(&inferred));
     print_report(&report, DriftFormat::Text);
     let dir = &args.run.report_dir;
     let json = serde_json::to_vec_pretty(&report).unwrap_or_default();
-    let written = write_file(&dir.join("drift.json"), &json)
-        .and_then(|_| write_file(&dir.join("drift.md"), render_markdown(&report).as_bytes()));
-    match written {
-        Ok(()) => eprintln!(
-            "reports: {}, {}",
-            dir.join("drift.json").display(),
-            dir.join("drift.md").display()
-        ),
-        Err(e) => eprintln!("error: cannot write the drift reports: {e}"),
-    }
-    verdict(&report)
+    write_file(&dir.join("drift.json"), &json)?;
+    write_file(&dir.join("drift.md"), render_markdown(&report).as_bytes())?;
+    eprintln!(
+        "reports: {}, {}",
+        dir.join("drift.json").display(),
+        dir.join("drift.md").display()
+    );
+    Ok(verdict(&report))
 }

@@ -3,19 +3,17 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use clap::Args;
 
-use crate::exit;
 use crate::fuzz::{FuzzPlan, FuzzSummary, Phase, fuzz};
 use crate::report::{JsonLinesReporter, Reporter, TerminalReporter, write_files};
-use crate::runner::RunError;
 use crate::target::TargetArgs;
 
+use super::error::{CliError, Outcome, Verdict};
 use super::run::Color;
 
 #[derive(Debug, Args)]
@@ -132,21 +130,12 @@ pub fn print_summary(out: &mut impl Write, summary: &FuzzSummary) -> std::io::Re
     writeln!(out, "{}", summary.line())
 }
 
-pub async fn run(args: FuzzArgs) -> ExitCode {
-    let plan = match args.plan() {
-        Ok(plan) => plan,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(exit::USAGE);
-        }
-    };
-    if let Err(e) = std::fs::create_dir_all(&args.report_dir) {
-        eprintln!(
-            "error: cannot create the report directory {}: {e}",
-            args.report_dir.display()
-        );
-        return ExitCode::from(exit::USAGE);
-    }
+pub async fn run(args: FuzzArgs) -> Outcome {
+    let plan = args.plan().map_err(CliError::Usage)?;
+    std::fs::create_dir_all(&args.report_dir).map_err(|source| CliError::Output {
+        path: args.report_dir.clone(),
+        source,
+    })?;
     let color = match args.color {
         Color::Always => true,
         Color::Never => false,
@@ -162,36 +151,16 @@ pub async fn run(args: FuzzArgs) -> ExitCode {
     }
     let cancelled = Arc::new(AtomicBool::new(false));
     super::run::watch_interrupts(cancelled.clone());
-    match fuzz(&plan, &mut reporters, cancelled).await {
-        Ok((report, summary)) => {
-            drop(reporters);
-            match write_files(&args.report_dir, &report) {
-                Ok(paths) => {
-                    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-                    eprintln!("reports: {}", names.join(", "));
-                }
-                Err(e) => eprintln!("error: cannot write the reports: {e}"),
-            }
-            let _ = print_summary(&mut std::io::stderr(), &summary);
-            if summary.failures.is_empty() {
-                ExitCode::from(exit::OK)
-            } else {
-                ExitCode::from(exit::CHECK_FAILED)
-            }
-        }
-        Err(e @ RunError::Unreachable { .. }) => {
-            eprintln!("error: {e}");
-            ExitCode::from(exit::UNREACHABLE)
-        }
-        Err(e @ RunError::Server(_)) => {
-            eprintln!("error: {e}");
-            ExitCode::from(exit::INTERNAL)
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(exit::USAGE)
-        }
-    }
+    let (report, summary) = fuzz(&plan, &mut reporters, cancelled).await?;
+    drop(reporters);
+    let paths = write_files(&args.report_dir, &report).map_err(|source| CliError::Output {
+        path: args.report_dir.clone(),
+        source,
+    })?;
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    eprintln!("reports: {}", names.join(", "));
+    let _ = print_summary(&mut std::io::stderr(), &summary);
+    Ok(Verdict::checks(summary.failures.is_empty()))
 }
 
 #[cfg(test)]

@@ -2,16 +2,15 @@
 //! code (5 when a threshold is breached).
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
 
-use crate::exit;
+use super::error::{CliError, Outcome, Verdict};
 use crate::load::{
-    DEFAULT_DURATION, LoadError, LoadPlan, MAX_DURATION, Model, Segment, TailPlan, Threshold, load_profile,
-    parse_duration, parse_rate, parse_segment, parse_threshold, progress_line, run_load, write_load_files,
-    write_summary,
+    DEFAULT_DURATION, LoadPlan, MAX_DURATION, Model, Segment, TailPlan, Threshold, Workload, load_builtin_profile,
+    load_profile, parse_duration, parse_rate, parse_segment, parse_threshold, progress_line, run_load,
+    write_load_files, write_summary,
 };
 use crate::server::fault::Fault;
 use crate::server::{RateLimit, ServerConfig};
@@ -21,9 +20,10 @@ use crate::target::TargetArgs;
 pub struct LoadArgs {
     #[command(flatten)]
     pub target: TargetArgs,
-    /// Load profile (YAML): the weighted steps and the run's defaults.
-    #[arg(long, default_value = "scenarios/load/default.yaml")]
-    pub profile: PathBuf,
+    /// Load profile (YAML): the weighted steps and the run's defaults. A file, or the name of a
+    /// profile built into bpharness (default, get-user, rate-limit-probe); default: `default`.
+    #[arg(long, value_name = "FILE|NAME")]
+    pub profile: Option<PathBuf>,
     /// Closed model: this many virtual users, each waiting for its answer.
     #[arg(long, conflicts_with = "rate", value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub users: Option<u64>,
@@ -69,23 +69,37 @@ pub struct LoadArgs {
 }
 
 impl LoadArgs {
-    /// The plan of this segment; `Err((exit code, message))`.
-    pub fn plan(&self) -> Result<LoadPlan, (u8, String)> {
-        let usage = |m: String| (exit::USAGE, m);
-        let workload = load_profile(&self.profile).map_err(|m| (exit::INVALID_INPUT, m))?;
+    /// The profile: a file given, else a built-in one by name (`default` when none is given).
+    fn workload(&self) -> Result<Workload, CliError> {
+        let name = match &self.profile {
+            Some(path) if path.exists() => return load_profile(path).map_err(CliError::InvalidInput),
+            Some(path) => path.to_str().filter(|n| !n.contains(['/', '\\'])),
+            None => Some(crate::suite::DEFAULT_PROFILE),
+        };
+        match name.and_then(crate::suite::profile) {
+            Some(builtin) => load_builtin_profile(&builtin).map_err(CliError::InvalidInput),
+            None => Err(CliError::MissingPath {
+                what: "load profile",
+                path: self.profile.clone().unwrap_or_default(),
+                hint: format!(
+                    "give a profile file, or one built into bpharness by name: {} (`bpharness scenarios export DIR` writes them out)",
+                    crate::suite::profile_names().join(", ")
+                ),
+            }),
+        }
+    }
+
+    /// The plan of this segment.
+    pub fn plan(&self) -> Result<LoadPlan, CliError> {
+        let usage = CliError::Usage;
+        let invalid = CliError::InvalidInput;
+        let workload = self.workload()?;
+        let shown = workload.path.display().to_string();
         let p = workload.profile.clone();
         let segment = self.segment.unwrap_or_default();
-        let profile_rate = p
-            .rate
-            .as_deref()
-            .map(parse_rate)
-            .transpose()
-            .map_err(|m| (exit::INVALID_INPUT, m))?;
+        let profile_rate = p.rate.as_deref().map(parse_rate).transpose().map_err(invalid)?;
         if p.users.is_some() && profile_rate.is_some() {
-            return Err((
-                exit::INVALID_INPUT,
-                format!("profile {}: give users or rate, not both", self.profile.display()),
-            ));
+            return Err(invalid(format!("profile {shown}: give users or rate, not both")));
         }
         let model = match (self.users, self.rate, p.users, profile_rate) {
             (Some(u), _, _, _) => Model::Closed { users: u },
@@ -105,14 +119,12 @@ impl LoadArgs {
         let profile_duration = |v: &Option<String>| v.as_deref().map(parse_duration).transpose();
         let ramp = match self.ramp {
             Some(r) => r,
-            None => profile_duration(&p.ramp)
-                .map_err(|m| (exit::INVALID_INPUT, m))?
-                .unwrap_or_default(),
+            None => profile_duration(&p.ramp).map_err(invalid)?.unwrap_or_default(),
         };
         let duration = match self.duration {
             Some(d) => d,
             None => profile_duration(&p.duration)
-                .map_err(|m| (exit::INVALID_INPUT, m))?
+                .map_err(invalid)?
                 .unwrap_or(DEFAULT_DURATION),
         };
         if duration > MAX_DURATION {
@@ -126,10 +138,7 @@ impl LoadArgs {
         let requests = self.requests.or(p.requests).map(|n| segment.share(n));
         let mut thresholds = Vec::new();
         for text in &p.thresholds {
-            thresholds.push(
-                parse_threshold(text)
-                    .map_err(|m| (exit::INVALID_INPUT, format!("profile {}: {m}", self.profile.display())))?,
-            );
+            thresholds.push(parse_threshold(text).map_err(|m| invalid(format!("profile {shown}: {m}")))?);
         }
         // A rule given both in the profile and on the command line is evaluated once.
         for t in &self.thresholds {
@@ -150,8 +159,8 @@ impl LoadArgs {
         let tail = match &p.tail {
             None => None,
             Some(t) => Some(TailPlan {
-                rate: parse_rate(&t.rate).map_err(|m| (exit::INVALID_INPUT, m))?,
-                duration: parse_duration(&t.duration).map_err(|m| (exit::INVALID_INPUT, m))?,
+                rate: parse_rate(&t.rate).map_err(invalid)?,
+                duration: parse_duration(&t.duration).map_err(invalid)?,
             }),
         };
         let rate_limit_text = self
@@ -187,55 +196,28 @@ impl LoadArgs {
     }
 }
 
-pub async fn run(args: LoadArgs) -> ExitCode {
-    let mut plan = match args.plan() {
-        Ok(plan) => plan,
-        Err((code, message)) => {
-            eprintln!("error: {message}");
-            return ExitCode::from(code);
-        }
-    };
+pub async fn run(args: LoadArgs) -> Outcome {
+    let mut plan = args.plan()?;
     if let Some(addr) = args.metrics_listen {
         // Bound here, so the line below names the port even when port 0 was asked for.
-        match std::net::TcpListener::bind(addr).and_then(|l| Ok((l.local_addr()?, l))) {
-            Ok((bound, listener)) => {
-                eprintln!("metrics: http://{bound}/metrics");
-                plan.metrics = Some(std::sync::Arc::new(listener));
-            }
-            Err(e) => {
-                eprintln!("error: cannot listen on {addr} for --metrics-listen: {e}");
-                return ExitCode::from(exit::USAGE);
-            }
-        }
+        let (bound, listener) = std::net::TcpListener::bind(addr)
+            .and_then(|l| Ok((l.local_addr()?, l)))
+            .map_err(|e| CliError::Usage(format!("cannot listen on {addr} for --metrics-listen: {e}")))?;
+        eprintln!("metrics: http://{bound}/metrics");
+        plan.metrics = Some(std::sync::Arc::new(listener));
     }
     let progress: crate::load::Progress = Box::new(|s| eprintln!("{}", progress_line(s)));
-    match run_load(&plan, Some(progress)).await {
-        Ok(report) => {
-            let _ = write_summary(&mut std::io::stderr(), &report);
-            match write_load_files(&args.report_dir, &report) {
-                Ok(paths) => {
-                    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-                    eprintln!("reports: {}", names.join(", "));
-                }
-                Err(e) => eprintln!("error: cannot write the reports: {e}"),
-            }
-            if report.passed() {
-                ExitCode::from(exit::OK)
-            } else {
-                ExitCode::from(exit::THRESHOLD_BREACHED)
-            }
-        }
-        Err(e @ LoadError::Unreachable { .. }) => {
-            eprintln!("error: {e}");
-            ExitCode::from(exit::UNREACHABLE)
-        }
-        Err(e @ LoadError::Usage(_)) => {
-            eprintln!("error: {e}");
-            ExitCode::from(exit::USAGE)
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(exit::INTERNAL)
-        }
-    }
+    let report = run_load(&plan, Some(progress)).await?;
+    let _ = write_summary(&mut std::io::stderr(), &report);
+    let paths = write_load_files(&args.report_dir, &report).map_err(|source| CliError::Output {
+        path: args.report_dir.clone(),
+        source,
+    })?;
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    eprintln!("reports: {}", names.join(", "));
+    Ok(if report.passed() {
+        Verdict::Passed
+    } else {
+        Verdict::ThresholdBreached
+    })
 }

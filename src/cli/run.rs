@@ -2,16 +2,17 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-use crate::exit;
-use crate::report::{JsonLinesReporter, Reporter, TerminalReporter, write_files};
-use crate::runner::{RunError, RunPlan, run as run_plan};
+use super::error::{CliError, Outcome, Verdict};
+use crate::report::{
+    JsonLinesReporter, Progress, ProgressReporter, Reporter, TerminalReporter, live_progress, write_files,
+};
+use crate::runner::{RunPlan, run as run_plan};
 use crate::target::TargetArgs;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -23,7 +24,7 @@ pub enum Color {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Scenario files or directories (default: scenarios/).
+    /// Scenario files or directories (default: the suite built into bpharness; `scenarios export` writes it out).
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub target: TargetArgs,
@@ -72,11 +73,7 @@ fn parse_time_scale(text: &str) -> Result<f64, String> {
 impl RunArgs {
     pub fn plan(&self) -> Result<RunPlan, String> {
         Ok(RunPlan {
-            paths: if self.paths.is_empty() {
-                vec![PathBuf::from("scenarios")]
-            } else {
-                self.paths.clone()
-            },
+            paths: self.paths.clone(),
             target: self.target.spec()?,
             tags: self.tags.clone(),
             jobs: usize::from(self.jobs),
@@ -113,76 +110,41 @@ pub(super) fn watch_interrupts(cancelled: Arc<AtomicBool>) {
     });
 }
 
-pub async fn run(args: RunArgs) -> ExitCode {
-    let mut plan = match args.plan() {
-        Ok(plan) => plan,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(exit::USAGE);
-        }
-    };
+pub async fn run(args: RunArgs) -> Outcome {
+    let mut plan = args.plan().map_err(CliError::Usage)?;
     let sink = args.capture.as_ref().map(|_| crate::capture::CaptureSink::default());
     plan.capture = sink.clone();
-    if let Err(e) = std::fs::create_dir_all(&args.report_dir) {
-        eprintln!(
-            "error: cannot create the report directory {}: {e}",
-            args.report_dir.display()
-        );
-        return ExitCode::from(exit::USAGE);
-    }
-    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(TerminalReporter::new(std::io::stderr(), args.color()))];
+    std::fs::create_dir_all(&args.report_dir).map_err(|source| CliError::Output {
+        path: args.report_dir.clone(),
+        source,
+    })?;
+    let terminal = TerminalReporter::new(std::io::stderr(), args.color()).without_marks();
+    let progress = Progress::new("scenarios", live_progress());
+    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(ProgressReporter::new(terminal, progress))];
     match std::fs::File::create(args.report_dir.join("events.jsonl")) {
         Ok(file) => reporters.push(Box::new(JsonLinesReporter::new(std::io::BufWriter::new(file)))),
         Err(e) => eprintln!("warning: no events.jsonl stream: {e}"),
     }
     let cancelled = Arc::new(AtomicBool::new(false));
     watch_interrupts(cancelled.clone());
-    match run_plan(&plan, &mut reporters, cancelled).await {
-        Ok(report) => {
-            drop(reporters);
-            if let (Some(path), Some(sink)) = (&args.capture, &sink) {
-                let har = crate::capture::to_har(&sink.take());
-                let mut bytes = Vec::new();
-                match crate::capture::write_har(&mut bytes, &har).and_then(|_| std::fs::write(path, &bytes)) {
-                    Ok(()) => eprintln!("captured {} exchanges to {}", har.log.entries.len(), path.display()),
-                    Err(e) => eprintln!("error: cannot write {}: {e}", path.display()),
-                }
-            }
-            match write_files(&args.report_dir, &report) {
-                Ok(paths) => {
-                    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-                    eprintln!("reports: {}", names.join(", "));
-                }
-                Err(e) => eprintln!("error: cannot write the reports: {e}"),
-            }
-            if report.outcome == crate::report::Outcome::Failed {
-                ExitCode::from(exit::CHECK_FAILED)
-            } else {
-                ExitCode::from(exit::OK)
-            }
-        }
-        Err(RunError::InvalidScenarios(errors)) => {
-            for e in &errors {
-                eprintln!("{e}\n");
-            }
-            eprintln!("error: {} invalid scenario file(s); nothing was sent", errors.len());
-            ExitCode::from(exit::INVALID_INPUT)
-        }
-        Err(RunError::InvalidSchemas(e)) => {
-            eprintln!("{}\nerror: invalid schemas; nothing was sent", e.render());
-            ExitCode::from(exit::INVALID_INPUT)
-        }
-        Err(e @ RunError::Unreachable { .. }) => {
-            eprintln!("error: {e}");
-            ExitCode::from(exit::UNREACHABLE)
-        }
-        Err(e @ RunError::Usage(_)) => {
-            eprintln!("error: {e}");
-            ExitCode::from(exit::USAGE)
-        }
-        Err(e @ RunError::Server(_)) => {
-            eprintln!("error: {e}");
-            ExitCode::from(exit::INTERNAL)
-        }
+    let report = run_plan(&plan, &mut reporters, cancelled).await?;
+    drop(reporters);
+    if let (Some(path), Some(sink)) = (&args.capture, &sink) {
+        let har = crate::capture::to_har(&sink.take());
+        let mut bytes = Vec::new();
+        crate::capture::write_har(&mut bytes, &har)
+            .and_then(|_| std::fs::write(path, &bytes))
+            .map_err(|source| CliError::Output {
+                path: path.clone(),
+                source,
+            })?;
+        eprintln!("captured {} exchanges to {}", har.log.entries.len(), path.display());
     }
+    let paths = write_files(&args.report_dir, &report).map_err(|source| CliError::Output {
+        path: args.report_dir.clone(),
+        source,
+    })?;
+    let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    eprintln!("reports: {}", names.join(", "));
+    Ok(Verdict::checks(report.outcome != crate::report::Outcome::Failed))
 }

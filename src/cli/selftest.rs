@@ -2,13 +2,11 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::exit;
-use crate::report::write_files;
-use crate::runner::RunError;
+use super::error::{CliError, Outcome, Verdict};
+use crate::report::{Progress, live_progress, write_files};
 use crate::selftest::{FaultVerdict, SelftestReport, selftest};
 use crate::server::fault::{Fault, fuzz_faults, suite_faults};
 
@@ -44,14 +42,8 @@ fn write_selftest_json(dir: &std::path::Path, report: &SelftestReport) -> std::i
     Ok(path)
 }
 
-pub async fn run(args: SelftestArgs) -> ExitCode {
-    let plan = match args.run.plan() {
-        Ok(plan) => plan,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(crate::exit::USAGE);
-        }
-    };
+pub async fn run(args: SelftestArgs) -> Outcome {
+    let plan = args.run.plan().map_err(CliError::Usage)?;
     let (faults, fuzz_only): (Vec<Fault>, Vec<Fault>) = if args.faults.is_empty() {
         (suite_faults(), fuzz_faults())
     } else {
@@ -71,32 +63,29 @@ pub async fn run(args: SelftestArgs) -> ExitCode {
         faults.len(),
         fuzz_only.len()
     );
-    let result = selftest(&plan, &faults, &fuzz_only, |v| print_verdict(&mut std::io::stderr(), v)).await;
-    let (baseline, report) = match result {
-        Ok(pair) => pair,
-        Err(RunError::InvalidScenarios(errors)) => {
-            for e in &errors {
-                let _ = writeln!(err, "{e}\n");
-            }
-            return ExitCode::from(exit::INVALID_INPUT);
-        }
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return ExitCode::from(exit::USAGE);
-        }
-    };
+    let mut progress = Progress::new("fault runs", live_progress());
+    progress.start((faults.len() + fuzz_only.len()) as u64);
+    let result = selftest(&plan, &faults, &fuzz_only, |v| {
+        progress.suspend(|| print_verdict(&mut std::io::stderr(), v));
+        progress.advance(!v.caught());
+    })
+    .await;
+    progress.finish();
+    let (baseline, report) = result?;
     for line in &report.false_positives {
         let _ = writeln!(err, "false positive: {line}");
     }
     for line in &report.fuzz_false_positives {
         let _ = writeln!(err, "fuzz false positive: {line}");
     }
-    if let Err(e) = std::fs::create_dir_all(&args.run.report_dir)
-        .and_then(|_| write_files(&args.run.report_dir, &baseline))
-        .and_then(|_| write_selftest_json(&args.run.report_dir, &report))
-    {
-        let _ = writeln!(err, "error: cannot write the reports: {e}");
-    }
+    let dir = &args.run.report_dir;
+    std::fs::create_dir_all(dir)
+        .and_then(|_| write_files(dir, &baseline))
+        .and_then(|_| write_selftest_json(dir, &report))
+        .map_err(|source| CliError::Output {
+            path: dir.clone(),
+            source,
+        })?;
     let _ = writeln!(
         err,
         "caught {} of {} fault runs, false positives {} (fuzz {}) ({:.1} s)",
@@ -106,9 +95,5 @@ pub async fn run(args: SelftestArgs) -> ExitCode {
         report.fuzz_false_positives.len(),
         report.duration_ms / 1000.0
     );
-    if report.passed() {
-        ExitCode::from(exit::OK)
-    } else {
-        ExitCode::from(exit::CHECK_FAILED)
-    }
+    Ok(Verdict::checks(report.passed()))
 }

@@ -1,11 +1,10 @@
 //! `bpharness serve`.
 
 use std::net::SocketAddr;
-use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::exit;
+use super::error::{CliError, Outcome, Verdict};
 use crate::server::fault::{FAULTS, Fault};
 use crate::server::{FilesConfig, RateLimit, ServerConfig, Variant, spawn};
 
@@ -83,10 +82,10 @@ fn list_faults() {
     }
 }
 
-pub async fn run(args: ServeArgs) -> ExitCode {
+pub async fn run(args: ServeArgs) -> Outcome {
     if args.list_faults {
         list_faults();
-        return ExitCode::SUCCESS;
+        return Ok(Verdict::Passed);
     }
     let base = match args.variant {
         Variant::Reference => ServerConfig::default(),
@@ -112,13 +111,10 @@ pub async fn run(args: ServeArgs) -> ExitCode {
         max_records: usize::try_from(args.max_records).unwrap_or(usize::MAX),
         ..base
     };
-    let handle = match spawn(config, args.listen).await {
-        Ok(handle) => handle,
-        Err(e) => {
-            eprintln!("error: cannot listen on {}: {e}", args.listen);
-            return ExitCode::from(exit::UNREACHABLE);
-        }
-    };
+    let handle = spawn(config, args.listen).await.map_err(|source| CliError::Listen {
+        addr: args.listen,
+        source,
+    })?;
     let seeds = handle.seeds().clone();
     match args.variant {
         Variant::Reference => println!("bpharness reference server listening on {}", handle.url),
@@ -159,9 +155,9 @@ pub async fn run(args: ServeArgs) -> ExitCode {
     }
     tokio::select! {
         result = handle.wait() => match result {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => { eprintln!("error: server stopped: {e}"); ExitCode::from(exit::INTERNAL) }
+            Ok(()) => Ok(Verdict::Passed),
+            Err(e) => Err(CliError::Internal(format!("the server stopped: {e}"))),
         },
-        _ = tokio::signal::ctrl_c() => ExitCode::SUCCESS,
+        _ = tokio::signal::ctrl_c() => Ok(Verdict::Passed),
     }
 }

@@ -68,7 +68,8 @@ impl SchemaSet {
         SET.get_or_init(|| {
             let mut documents = BTreeMap::new();
             collect_embedded(&EMBEDDED_DIR, &mut documents);
-            SchemaSet::from_documents("embedded schemas".into(), documents).expect("embedded schemas are valid JSON")
+            SchemaSet::from_documents("the built-in schemas".into(), documents)
+                .expect("embedded schemas are valid JSON")
         })
     }
 

@@ -21,7 +21,7 @@ mod threshold;
 pub use self::metrics::BUCKETS_S;
 pub use self::output::{progress_line, write_html, write_json, write_load_files, write_summary};
 pub use self::parse::{Segment, parse_duration, parse_rate, parse_segment};
-pub use self::profile::{MixEntry, Profile, Workload, load_profile};
+pub use self::profile::{MixEntry, Profile, Workload, load_builtin_profile, load_profile};
 pub use self::report::{
     Honesty, LOAD_FORMAT_VERSION, Latency, LoadReport, OpReport, RateLimitReport, Recovery, SecondReport,
     decode_histogram, encode_histogram, merge,

@@ -17,7 +17,9 @@ use crate::api::{Operation, find_operation, match_operation};
 use crate::runner::{Expectation, expectation};
 use crate::scenario::Vars;
 use crate::scenario::template::placeholders;
-use crate::scenario::{Expect, ExpectError, LoadOptions, Request, Step as ScenarioStep, load_file_with};
+use crate::scenario::{
+    Expect, ExpectError, LoadOptions, Request, Step as ScenarioStep, load_builtin_file, load_file_with,
+};
 
 /// A load profile file.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -131,18 +133,27 @@ pub fn load_profile(path: &Path) -> Result<Workload, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read profile {}: {e}", path.display()))?;
     let profile: Profile =
         serde_saphyr::from_str(&text).map_err(|e| format!("invalid profile {}: {e}", path.display()))?;
-    resolve(profile, path)
+    resolve(profile, path, false)
 }
 
-fn resolve(profile: Profile, path: &Path) -> Result<Workload, String> {
+/// A profile of the suite built into the binary, named as shown
+/// (`scenarios/load/default.yaml`); the scenario files it names come from the suite too.
+pub fn load_builtin_profile(path: &Path) -> Result<Workload, String> {
+    let text =
+        crate::suite::text(path).ok_or_else(|| format!("the built-in suite has no profile {}", path.display()))?;
+    let profile: Profile =
+        serde_saphyr::from_str(text).map_err(|e| format!("invalid profile {}: {e}", path.display()))?;
+    resolve(profile, path, true)
+}
+
+fn resolve(profile: Profile, path: &Path, builtin: bool) -> Result<Workload, String> {
     let here = path.parent().unwrap_or(Path::new("."));
     let shown = path.display();
     if profile.mix.is_empty() {
         return Err(format!("profile {shown}: mix is empty; name at least one step"));
     }
-    let options = LoadOptions {
-        schema_root: PathBuf::from(env!("CARGO_MANIFEST_DIR")),
-    };
+    // `load` validates with the built-in schemas, so `schema:` names are checked against them.
+    let options = LoadOptions::default();
     let iteration = Regex::new(r"\{\{\s*i\s*\}\}").expect("valid regex");
     let mut scenarios: Vec<SetupScenario> = Vec::new();
     let mut files: BTreeMap<PathBuf, (usize, crate::scenario::Scenario)> = BTreeMap::new();
@@ -155,8 +166,18 @@ fn resolve(profile: Profile, path: &Path) -> Result<Workload, String> {
             ));
         }
         let file = here.join(&entry.scenario);
+        let file = if builtin {
+            crate::suite::normalize(&file).unwrap_or(file)
+        } else {
+            file
+        };
         if !files.contains_key(&file) {
-            let loaded = load_file_with(&file, &options).map_err(|e| format!("profile {shown}: mix[{i}]: {e}"))?;
+            let loaded = if builtin {
+                load_builtin_file(&file, &options)
+            } else {
+                load_file_with(&file, &options)
+            }
+            .map_err(|e| format!("profile {shown}: mix[{i}]: {e}"))?;
             let scenario = loaded.scenario;
             if let Some(step) = scenario.setup.iter().find(|s| s.request.is_none()) {
                 return Err(format!(
@@ -271,6 +292,16 @@ mod tests {
             let w = load_profile(&root().join("scenarios/load").join(name)).unwrap();
             assert!(!w.steps.is_empty(), "{name}");
             assert!(w.steps.iter().all(|s| s.weight > 0));
+        }
+    }
+
+    #[test]
+    fn the_built_in_profiles_load_from_the_binary() {
+        for name in crate::suite::profile_names() {
+            let path = crate::suite::profile(&name).unwrap();
+            let w = load_builtin_profile(&path).unwrap();
+            assert!(!w.steps.is_empty(), "{name}");
+            assert!(w.scenarios.iter().all(|s| s.file.starts_with("scenarios/")), "{name}");
         }
     }
 

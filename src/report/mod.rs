@@ -7,6 +7,7 @@ mod json;
 mod jsonl;
 mod junit;
 mod model;
+mod progress;
 #[cfg(test)]
 mod sample;
 mod terminal;
@@ -22,6 +23,7 @@ pub use self::json::write_json;
 pub use self::jsonl::JsonLinesReporter;
 pub use self::junit::write_junit;
 pub use self::model::*;
+pub use self::progress::{Progress, ProgressReporter, live_progress};
 pub use self::terminal::TerminalReporter;
 
 /// The report files a run can leave behind.

@@ -23,6 +23,8 @@ pub struct TerminalReporter<W: Write> {
     color: bool,
     /// A line of progress marks is open and needs ending before the next full line.
     marks_open: bool,
+    /// Whether to write a mark per step (off when a progress display shows life instead).
+    marks: bool,
 }
 
 impl<W: Write> TerminalReporter<W> {
@@ -32,7 +34,15 @@ impl<W: Write> TerminalReporter<W> {
             out,
             color,
             marks_open: false,
+            marks: true,
         }
+    }
+
+    /// No mark per step: a progress display (`super::progress`) shows the run is alive.
+    #[must_use]
+    pub fn without_marks(mut self) -> Self {
+        self.marks = false;
+        self
     }
 
     /// The stream back, e.g. the buffer a test wrote into.
@@ -57,6 +67,9 @@ impl<W: Write> TerminalReporter<W> {
     }
 
     fn step_mark(&mut self, step: &StepResult) -> io::Result<()> {
+        if !self.marks {
+            return Ok(());
+        }
         let mark = match step.outcome {
             Outcome::Passed => self.paint(GREEN, "."),
             Outcome::Failed => self.paint(RED, "F"),

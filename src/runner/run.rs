@@ -17,7 +17,7 @@ use crate::contract::{SchemaError, SchemaSet};
 use crate::report::{
     CheckOutcome, FORMAT_VERSION, Leak, Outcome, Reporter, RunEvent, RunReport, ScenarioResult, SkipKind, Summary,
 };
-use crate::scenario::{LoadOptions, LoadedScenario, ScenarioError, load_paths_with};
+use crate::scenario::{LoadOptions, LoadedScenario, ScenarioError, load_builtin, load_paths_with};
 use crate::target::{Target, TargetError, TargetSpec};
 
 use super::exec::Ctx;
@@ -29,6 +29,7 @@ use super::scenario::run_scenario;
 /// Everything a run needs, validated.
 #[derive(Debug, Clone)]
 pub struct RunPlan {
+    /// Scenario files and directories; empty: the suite built into the binary.
     pub paths: Vec<PathBuf>,
     /// The server under test (the embedded reference server unless a URL is given).
     pub target: TargetSpec,
@@ -55,7 +56,7 @@ pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(120);
 impl Default for RunPlan {
     fn default() -> Self {
         RunPlan {
-            paths: vec![PathBuf::from("scenarios")],
+            paths: Vec::new(),
             target: TargetSpec::default(),
             tags: Vec::new(),
             jobs: 4,
@@ -82,8 +83,14 @@ pub enum RunError {
     Unreachable { target: String, reason: String },
     #[error("{0}")]
     Usage(String),
+    /// A scenario path given on the command line does not exist.
+    #[error("no scenario file or directory at {}", .0.display())]
+    MissingPath(PathBuf),
     #[error("cannot start the embedded reference server: {0}")]
     Server(std::io::Error),
+    /// A bug: a scenario task panicked or was lost.
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl From<TargetError> for RunError {
@@ -96,13 +103,18 @@ impl From<TargetError> for RunError {
     }
 }
 
-/// Loads the scenarios of `plan` and checks them; nothing is sent when one is invalid.
+/// Loads the scenarios of `plan` (the built-in suite when it names no path) and checks them
+/// against `schemas`, the set the run validates with; nothing is sent when one is invalid.
 pub fn load(plan: &RunPlan, schemas: &SchemaSet) -> Result<Vec<LoadedScenario>, RunError> {
-    let options = LoadOptions {
-        schema_root: schemas_root_for_check(plan),
+    let options = LoadOptions::with_schemas(schemas);
+    if let Some(missing) = plan.paths.iter().find(|p| !p.exists()) {
+        return Err(RunError::MissingPath(missing.clone()));
+    }
+    let (loaded, errors) = if plan.paths.is_empty() {
+        load_builtin(&options)
+    } else {
+        load_paths_with(&plan.paths, &options)
     };
-    let _ = schemas;
-    let (loaded, errors) = load_paths_with(&plan.paths, &options);
     if !errors.is_empty() {
         return Err(RunError::InvalidScenarios(errors));
     }
@@ -110,15 +122,6 @@ pub fn load(plan: &RunPlan, schemas: &SchemaSet) -> Result<Vec<LoadedScenario>, 
         .into_iter()
         .filter(|s| plan.tags.is_empty() || s.scenario.tags.iter().any(|t| plan.tags.contains(t)))
         .collect())
-}
-
-/// The directory that holds `schemas/responses/` for the loader's check of explicit
-/// `schema:` names.
-fn schemas_root_for_check(plan: &RunPlan) -> PathBuf {
-    match &plan.schemas_dir {
-        Some(dir) => dir.parent().map(PathBuf::from).unwrap_or_default(),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")),
-    }
 }
 
 /// Runs `plan`, sending events to `reporters` as they happen.
@@ -194,7 +197,7 @@ pub async fn run(
                     results.push((index, result));
                     leaks.append(&mut found);
                 }
-                Some(Err(e)) => return Err(RunError::Usage(format!("a scenario task failed: {e}"))),
+                Some(Err(e)) => return Err(RunError::Internal(format!("a scenario task failed: {e}"))),
                 None => break,
             },
         }

@@ -5,63 +5,33 @@
 //! capture of an earlier step, or `i` inside a step with `repeat`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 use super::diag::{ScenarioError, ScenarioErrorKind, did_you_mean, suggest};
-use super::load::{LoadedScenario, step_path};
+use super::load::{LoadOptions, LoadedScenario, ResponseSchemas, step_path};
 use super::locate::KeyPath;
 use super::model::{AssertOp, Assertion, Paginate, Poll, Request, Section, Step};
 use super::source::Span;
 use super::template::{self, BUILTIN_VARS, REPEAT_INDEX_VAR, TemplateError};
-
-/// The error `type`s the API returns.
-pub const ERROR_TYPES: [&str; 26] = [
-    "Unknown",
-    "Internal",
-    "Unauthorized",
-    "Forbidden",
-    "PayloadTooLarge",
-    "InvalidPayload",
-    "UnsupportedMediaType",
-    "MethodNotFound",
-    "ResourceNotFound",
-    "InvalidJsonSchema",
-    "InvalidDataFormat",
-    "InvalidIdentifier",
-    "RelationConflict",
-    "ReferenceConstraint",
-    "ResourceLockedConflict",
-    "ResourceGone",
-    "ReferenceNotFound",
-    "InvalidQuery",
-    "Runtime",
-    "AlreadyExists",
-    "RateLimited",
-    "PaymentRequired",
-    "QuotaExceeded",
-    "LimitExceeded",
-    "BreakingChanges",
-    "OperationTimeout",
-];
+use crate::api::{ERROR_TYPES, ErrorType};
 
 /// Values accepted by the `type` assertion operator.
 pub const JSON_TYPES: [&str; 7] = ["string", "number", "integer", "boolean", "array", "object", "null"];
 
-/// Where response schemas live below a schema root.
-pub const RESPONSE_SCHEMA_DIR: &str = "schemas/responses";
+/// Where response schemas live inside a schema set.
+pub const RESPONSE_SCHEMA_DIR: &str = "responses";
 
 /// Run every check; findings in file order (empty when the scenario is sound).
 ///
-/// Explicit `schema:` names must exist as `schemas/responses/<name>.json` under
-/// `schema_root`; that check is skipped when the directory does not exist.
+/// Explicit `schema:` names must be response schemas of the set in `options`; error types
+/// must be in the catalogue of `crate::api`.
 #[must_use]
-pub fn check(loaded: &LoadedScenario, schema_root: &Path) -> Vec<ScenarioError> {
+pub fn check(loaded: &LoadedScenario, options: &LoadOptions) -> Vec<ScenarioError> {
     let mut checker = Checker {
         loaded,
         errors: Vec::new(),
-        schemas: SchemaNames::read(schema_root),
+        schemas: options.response_schemas.as_ref(),
     };
     checker.scenario();
     let mut errors = checker.errors;
@@ -69,29 +39,9 @@ pub fn check(loaded: &LoadedScenario, schema_root: &Path) -> Vec<ScenarioError> 
     errors
 }
 
-/// Names of the response schemas on disk, or `None` when there is no schema directory.
-struct SchemaNames {
-    dir: PathBuf,
-    names: Option<Vec<String>>,
-}
-
-impl SchemaNames {
-    fn read(root: &Path) -> Self {
-        let dir = root.join(RESPONSE_SCHEMA_DIR);
-        let names = std::fs::read_dir(&dir).ok().map(|entries| {
-            let mut names: Vec<String> = entries
-                .filter_map(Result::ok)
-                .filter_map(|entry| {
-                    let path = entry.path();
-                    let is_json = path.extension().is_some_and(|e| e == "json");
-                    is_json.then(|| path.file_stem()?.to_str().map(str::to_owned)).flatten()
-                })
-                .collect();
-            names.sort();
-            names
-        });
-        SchemaNames { dir, names }
-    }
+/// The wire names of the error types the API returns.
+fn error_type_names() -> impl Iterator<Item = &'static str> + Clone {
+    ERROR_TYPES.iter().map(|t| t.name())
 }
 
 /// Variables visible at a point of the scenario.
@@ -104,7 +54,7 @@ struct Scope<'a> {
 struct Checker<'a> {
     loaded: &'a LoadedScenario,
     errors: Vec<ScenarioError>,
-    schemas: SchemaNames,
+    schemas: Option<&'a ResponseSchemas>,
 }
 
 impl<'a> Checker<'a> {
@@ -293,20 +243,20 @@ impl<'a> Checker<'a> {
                 self.push(error.with_hint("expected a number from 400 to 599"));
             }
             let kind = &expect_error.r#type;
-            if !ERROR_TYPES.contains(&kind.as_str()) {
+            if ErrorType::from_name(kind).is_none() {
                 let error = self.error(
                     self.value_span(&error_path.key("type")),
                     format!("unknown error type `{kind}`"),
                 );
-                self.push(error.with_hint(suggest(kind, ERROR_TYPES)));
+                self.push(error.with_hint(suggest(kind, error_type_names())));
             }
             for (index, kind) in expect_error.accept_types.iter().enumerate() {
-                if !ERROR_TYPES.contains(&kind.as_str()) {
+                if ErrorType::from_name(kind).is_none() {
                     let error = self.error(
                         self.value_span(&error_path.key("accept_types").index(index)),
                         format!("unknown error type `{kind}`"),
                     );
-                    self.push(error.with_hint(suggest(kind, ERROR_TYPES)));
+                    self.push(error.with_hint(suggest(kind, error_type_names())));
                 }
             }
             if let Some(text) = &expect_error.message_contains {
@@ -407,14 +357,14 @@ impl<'a> Checker<'a> {
     }
 
     fn schema_name(&mut self, name: &str, path: &KeyPath) {
-        let Some(names) = &self.schemas.names else {
+        let Some(schemas) = self.schemas else {
             return;
         };
-        if names.iter().any(|n| n == name) {
+        if schemas.names.iter().any(|n| n == name) {
             return;
         }
-        let hint = did_you_mean(name, names.iter().map(String::as_str))
-            .unwrap_or_else(|| format!("no file `{name}.json` in `{}`", self.schemas.dir.display()));
+        let hint = did_you_mean(name, schemas.names.iter().map(String::as_str))
+            .unwrap_or_else(|| format!("no `{RESPONSE_SCHEMA_DIR}/{name}.json` in {}", schemas.origin));
         let error = self.error(self.value_span(path), format!("unknown response schema `{name}`"));
         self.push(error.with_hint(hint));
     }
@@ -702,9 +652,16 @@ mod tests {
     use crate::scenario::load::{Format, parse_source};
     use crate::scenario::source::SourceFile;
 
+    /// The fixtures' response schemas, as `--schemas tests/fixtures/schemas` gives them.
+    fn fixture_schemas() -> LoadOptions {
+        LoadOptions::with_schemas(
+            &crate::contract::SchemaSet::load_dir(std::path::Path::new("tests/fixtures/schemas")).unwrap(),
+        )
+    }
+
     fn findings(text: &str) -> Vec<String> {
         let loaded = parse_source(SourceFile::new("t.yaml", text), Format::Yaml).unwrap();
-        check(&loaded, Path::new("tests/fixtures"))
+        check(&loaded, &fixture_schemas())
             .into_iter()
             .map(|e| {
                 let hint = e.hint.map(|h| format!(" ({h})")).unwrap_or_default();
@@ -821,10 +778,25 @@ teardown:
     }
 
     #[rstest]
-    fn schema_check_is_skipped_without_a_schema_dir() {
+    fn schema_check_is_skipped_without_a_schema_set() {
         let text = step(&format!("{GET}\nexpect: {{schema: anything}}"));
         let loaded = parse_source(SourceFile::new("t.yaml", text), Format::Yaml).unwrap();
-        assert!(check(&loaded, Path::new("no/such/root")).is_empty());
+        let none = LoadOptions { response_schemas: None };
+        assert!(check(&loaded, &none).is_empty());
+    }
+
+    #[rstest]
+    fn schema_names_come_from_the_set_in_use() {
+        let text = step(&format!("{GET}\nexpect: {{schema: getUser}}"));
+        let loaded = parse_source(SourceFile::new("t.yaml", text), Format::Yaml).unwrap();
+        assert!(check(&loaded, &LoadOptions::default()).is_empty(), "built in");
+        let text = step(&format!("{GET}\nexpect: {{schema: getBotLogs}}"));
+        let loaded = parse_source(SourceFile::new("t.yaml", text), Format::Yaml).unwrap();
+        assert!(check(&loaded, &LoadOptions::default()).is_empty(), "built in");
+        let errors = check(&loaded, &fixture_schemas());
+        assert_eq!(errors.len(), 1, "the fixtures have no getBotLogs");
+        let hint = errors[0].hint.clone().unwrap_or_default();
+        assert!(hint.contains("tests/fixtures/schemas"), "{hint}");
     }
 
     #[rstest]

@@ -13,11 +13,12 @@ use std::path::{Path, PathBuf};
 use serde_path_to_error::Segment;
 use serde_saphyr::{Error, MessageFormatter as _};
 
-use super::check;
+use super::check::{self, RESPONSE_SCHEMA_DIR};
 use super::diag::{ScenarioError, ScenarioErrorKind, did_you_mean, expected_one_of, suggest};
 use super::locate::{KeyPath, Located, Locations, PathSeg};
 use super::model::{Scenario, Section};
 use super::source::{SourceFile, Span};
+use crate::contract::SchemaSet;
 
 /// Extensions of scenario files.
 pub const EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
@@ -102,16 +103,48 @@ pub fn step_path(section: Section, index: usize) -> KeyPath {
 /// Settings for loading.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadOptions {
-    /// Directory holding `schemas/responses/<operationId>.json`, against which explicit
-    /// `schema:` names are checked (skipped when it has no `schemas/responses`).
-    pub schema_root: PathBuf,
+    /// The response schemas of the schema set in use (built in, or `--schemas DIR`), against
+    /// which explicit `schema:` names are checked; `None` skips that check.
+    pub response_schemas: Option<ResponseSchemas>,
+}
+
+/// The names of a schema set's response schemas (`responses/<name>.json`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseSchemas {
+    /// Where the set came from, for hints ("the built-in schemas", a directory).
+    pub origin: String,
+    /// Sorted names, without `.json`.
+    pub names: Vec<String>,
+}
+
+impl LoadOptions {
+    /// Checks `schema:` names against the response schemas of `set`.
+    #[must_use]
+    pub fn with_schemas(set: &SchemaSet) -> Self {
+        let mut names: Vec<String> = set
+            .paths()
+            .filter_map(|rel| {
+                rel.strip_prefix(RESPONSE_SCHEMA_DIR)?
+                    .strip_prefix('/')?
+                    .strip_suffix(".json")
+            })
+            .filter(|name| !name.contains('/'))
+            .map(String::from)
+            .collect();
+        names.sort();
+        LoadOptions {
+            response_schemas: Some(ResponseSchemas {
+                origin: set.origin().to_string(),
+                names,
+            }),
+        }
+    }
 }
 
 impl Default for LoadOptions {
+    /// The schemas built into the binary.
     fn default() -> Self {
-        LoadOptions {
-            schema_root: PathBuf::from("."),
-        }
+        LoadOptions::with_schemas(SchemaSet::embedded())
     }
 }
 
@@ -168,6 +201,44 @@ pub fn load_paths_with(paths: &[PathBuf], options: &LoadOptions) -> (Vec<LoadedS
     (scenarios, errors)
 }
 
+/// Load and check the scenario files of the suite built into the binary (the same walk as
+/// for a directory: no `load/`, no bot definition), named `scenarios/...`.
+#[must_use]
+pub fn load_builtin(options: &LoadOptions) -> (Vec<LoadedScenario>, Vec<ScenarioError>) {
+    let mut scenarios = Vec::new();
+    let mut errors = Vec::new();
+    for (path, bytes) in crate::suite::files() {
+        let skipped = path.components().any(|c| c.as_os_str() == SKIPPED_DIR)
+            || path.file_name().is_some_and(|n| n == BOT_DEFINITION_FILE);
+        let Some(format) = Format::from_path(&path).filter(|_| !skipped) else {
+            continue;
+        };
+        match load_bytes(&path, format, bytes.to_vec(), options) {
+            Ok(loaded) => scenarios.push(loaded),
+            Err(file_errors) => errors.extend(file_errors),
+        }
+    }
+    (scenarios, errors)
+}
+
+/// Load and check one file of the built-in suite, named as shown (`scenarios/smoke/chat.yaml`).
+///
+/// # Errors
+///
+/// The suite has no such file, or it fails to load as [`load_file`] would.
+pub fn load_builtin_file(path: &Path, options: &LoadOptions) -> Result<LoadedScenario, ScenarioError> {
+    let shown = crate::suite::normalize(path).unwrap_or_else(|| path.to_path_buf());
+    let Some(text) = crate::suite::text(&shown) else {
+        return Err(ScenarioError::file(
+            ScenarioErrorKind::Io,
+            &shown,
+            "the built-in suite has no such file",
+        ));
+    };
+    let format = Format::from_path(&shown).unwrap_or(Format::Yaml);
+    load_bytes(&shown, format, text.as_bytes().to_vec(), options).map_err(|mut errors| errors.swap_remove(0))
+}
+
 fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
@@ -208,6 +279,16 @@ fn load_one(path: &Path, options: &LoadOptions) -> Result<LoadedScenario, Vec<Sc
         ]);
     };
     let bytes = std::fs::read(path).map_err(|err| vec![io_error(path, &err)])?;
+    load_bytes(path, format, bytes, options)
+}
+
+/// Parse and check the bytes of a file named `path`.
+fn load_bytes(
+    path: &Path,
+    format: Format,
+    bytes: Vec<u8>,
+    options: &LoadOptions,
+) -> Result<LoadedScenario, Vec<ScenarioError>> {
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(err) => {
@@ -222,7 +303,7 @@ fn load_one(path: &Path, options: &LoadOptions) -> Result<LoadedScenario, Vec<Sc
         }
     };
     let loaded = parse_source(SourceFile::new(path, text), format).map_err(|err| vec![err])?;
-    let errors = check::check(&loaded, &options.schema_root);
+    let errors = check::check(&loaded, options);
     if errors.is_empty() { Ok(loaded) } else { Err(errors) }
 }
 

@@ -483,6 +483,9 @@ fn default_timeout_ms() -> u64 {
     5000
 }
 
+/// The `$id` of `schemas/scenario.schema.json`.
+pub const SCENARIO_SCHEMA_ID: &str = "https://bpharness.invalid/schemas/scenario.schema.json";
+
 /// The JSON Schema of the scenario format (draft 2020-12), generated from these types.
 #[must_use]
 pub fn scenario_schema() -> Value {
@@ -495,6 +498,12 @@ pub fn scenario_schema() -> Value {
     for key in ["$schema", "title", "description"] {
         if let Some(value) = rest.remove(key) {
             ordered.insert(key.to_owned(), value);
+        }
+        if key == "$schema" {
+            debug_assert!(SCENARIO_SCHEMA_ID.starts_with(crate::contract::SCHEMA_BASE));
+            // A stable identity for editors and registries, the same base as every schema of
+            // the set (`crate::contract::SCHEMA_BASE`).
+            ordered.insert("$id".to_owned(), Value::String(SCENARIO_SCHEMA_ID.to_owned()));
         }
     }
     ordered.extend(rest);

@@ -291,3 +291,288 @@ fn a_run_starts_by_naming_the_target_and_its_capabilities() {
         "{stderr}"
     );
 }
+
+/// One command line and the exit code it must end with.
+struct Case {
+    command: &'static str,
+    args: Vec<String>,
+    code: u8,
+    /// Text stderr must contain.
+    says: &'static str,
+}
+
+fn case(command: &'static str, args: &[&str], code: u8, says: &'static str) -> Case {
+    Case {
+        command,
+        args: args.iter().map(|a| (*a).to_string()).collect(),
+        code,
+        says,
+    }
+}
+
+/// Each exit code of each command, as README's table lists them (70, a bug, is proven in
+/// `cli::error`'s unit tests; `selftest` cannot meet an unreachable target: its target is
+/// the embedded server).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_command_ends_with_each_of_its_exit_codes() {
+    let dir = temp_dir("exit-codes");
+    let d = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    std::fs::write(
+        d("wrong.yaml"),
+        "name: wrong\nsteps:\n  - name: list\n    request: { method: GET, path: /v1/chat/users }\n    expect: { status: 201 }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d("typo.yaml"),
+        "name: typo\nsteps:\n  - name: x\n    reqest: { method: GET, path: /v1/chat/users }\n",
+    )
+    .unwrap();
+    std::fs::write(d("not-har.json"), "{\"log\": 3}").unwrap();
+    std::fs::write(d("not-load.json"), "[]").unwrap();
+    std::fs::write(d("typo-profile.yaml"), "name: x\nusrs: 3\nmix: []\n").unwrap();
+    for (side, ty) in [("old", "string"), ("new", "integer")] {
+        std::fs::create_dir_all(dir.join(side).join("responses")).unwrap();
+        std::fs::write(
+            dir.join(side).join("responses/getThing.json"),
+            format!(
+                "{{\"type\": \"object\", \"required\": [\"a\"], \"properties\": {{\"a\": {{\"type\": \"{ty}\"}}}}}}"
+            ),
+        )
+        .unwrap();
+    }
+    let broken_schemas = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/schema-files/invalid/dangling_ref_file"
+    );
+    let users = "scenarios/contract/users.yaml";
+    let nowhere = ["--target", "http://127.0.0.1:9", "--token", "t"];
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy = held.local_addr().unwrap().to_string();
+    // A server whose users lack createdAt: drift sees a required field missing.
+    let config = bpharness::server::ServerConfig {
+        tokens: vec!["drift-token".into()],
+        faults: ["user-missing-created-at".parse().unwrap()].into_iter().collect(),
+        ..Default::default()
+    };
+    let faulty = bpharness::server::spawn_local(config).await.unwrap();
+    let seeds = faulty.seeds().clone();
+    let faulty_target = [
+        "--target".to_string(),
+        faulty.url.clone(),
+        "--bot-id".into(),
+        seeds.bot_id.clone(),
+        "--workspace-id".into(),
+        seeds.workspace_id.clone(),
+        "--other-bot-id".into(),
+        seeds.other_bot_id.clone(),
+        "--other-workspace-id".into(),
+        seeds.other_workspace_id.clone(),
+        "--other-workspace-bot-id".into(),
+        seeds.other_workspace_bot_id.clone(),
+    ];
+    let r = |name: &str| ["--report-dir".to_string(), d(name)];
+    let with = |base: &[&str], extra: &[String]| -> Vec<String> {
+        base.iter()
+            .map(|s| (*s).to_string())
+            .chain(extra.iter().cloned())
+            .collect()
+    };
+    let mut cases = vec![
+        case("run", &[users], 0, "passed, 0 failed"),
+        case("run", &[&d("wrong.yaml")], 1, "expected status 201, got 200"),
+        case("run", &["--jobs", "0"], 2, "invalid value"),
+        case("run", &[&d("no-such-dir")], 2, "no scenario file or directory at"),
+        case("run", &[&d("typo.yaml")], 3, "typo.yaml:4:5"),
+        case(
+            "run",
+            &["--schemas", broken_schemas, users],
+            3,
+            "responses/getUser.json:5:23",
+        ),
+        case(
+            "run",
+            &[&[users][..], &nowhere[..]].concat(),
+            4,
+            "cannot reach the target",
+        ),
+        case("capture", &["--out", &d("c.har"), users], 0, "captured"),
+        case(
+            "capture",
+            &["--out", &d("x.har"), &d("no-such.yaml")],
+            2,
+            "no scenario file",
+        ),
+        case("capture", &["--out", &d("x.har"), &d("typo.yaml")], 3, "typo.yaml:4:5"),
+        case(
+            "capture",
+            &[&["--out", &d("x.har"), users][..], &nowhere[..]].concat(),
+            4,
+            "cannot reach",
+        ),
+        case("drift", &[users], 0, "reports:"),
+        case("drift", &[&d("no-such.yaml")], 2, "no scenario file"),
+        case("drift", &[&d("typo.yaml")], 3, "did you mean `request`"),
+        case("drift", &[&[users][..], &nowhere[..]].concat(), 4, "cannot reach"),
+        case("schemas infer", &[&d("c.har"), "--out", &d("inferred")], 0, "inferred"),
+        case("schemas infer", &[&d("no.har"), "--out", &d("i2")], 2, "no capture at"),
+        case(
+            "schemas infer",
+            &[&d("not-har.json"), "--out", &d("i2")],
+            3,
+            "not a HAR file",
+        ),
+        case("schemas diff", &["schemas", "schemas"], 0, ""),
+        case("schemas diff", &[&d("old"), &d("new")], 1, ""),
+        case("schemas diff", &[&d("old"), &d("nope")], 2, "no schema directory at"),
+        case("schemas diff", &[&d("old"), broken_schemas], 3, "getUser.json:5:23"),
+        case(
+            "load",
+            &["--users", "1", "--duration", "1s", "--report-dir", &d("l0")],
+            0,
+            "reports:",
+        ),
+        case(
+            "load",
+            &[
+                "--users",
+                "1",
+                "--duration",
+                "1s",
+                "--threshold",
+                "p50<0ms",
+                "--report-dir",
+                &d("l5"),
+            ],
+            5,
+            "",
+        ),
+        case("load", &["--duration", "0s"], 2, "more than 0"),
+        case(
+            "load",
+            &["--profile", "no-such-profile"],
+            2,
+            "no load profile at no-such-profile",
+        ),
+        case("load", &["--profile", &d("typo-profile.yaml")], 3, "usrs"),
+        case(
+            "load",
+            &[&["--duration", "1s"][..], &nowhere[..]].concat(),
+            4,
+            "cannot reach",
+        ),
+        case("report merge", &[&d("l0/load.json"), "--out", &d("m0")], 0, "reports:"),
+        case("report merge", &[&d("l5/load.json"), "--out", &d("m5")], 5, ""),
+        case(
+            "report merge",
+            &[&d("none.json"), "--out", &d("m2")],
+            2,
+            "no load report at",
+        ),
+        case(
+            "report merge",
+            &[&d("not-load.json"), "--out", &d("m3")],
+            3,
+            "not a load report",
+        ),
+        case("scenarios export", &[&d("suite")], 0, "wrote"),
+        case("scenarios export", &[&d("suite")], 2, "--force"),
+        case(
+            "selftest",
+            &["--fault", "user-missing-created-at", users],
+            0,
+            "caught 1 of 1",
+        ),
+        case(
+            "selftest",
+            &["--fault", "message-payload-string", users],
+            1,
+            "NOT CAUGHT",
+        ),
+        case(
+            "selftest",
+            &["--target", "http://127.0.0.1:9", "--token", "t"],
+            2,
+            "drop --target",
+        ),
+        case(
+            "selftest",
+            &["--schemas", broken_schemas, users],
+            3,
+            "getUser.json:5:23",
+        ),
+        case("serve", &["--list-faults"], 0, ""),
+        case("serve", &["--listen", &busy], 2, "cannot listen on"),
+    ];
+    cases.push(Case {
+        command: "drift",
+        args: with(&[users], &faulty_target),
+        code: 1,
+        says: "",
+    });
+    let mut proven = std::collections::BTreeSet::new();
+    for (i, c) in cases.iter().enumerate() {
+        let mut args: Vec<String> = c.command.split(' ').map(String::from).collect();
+        args.extend(c.args.iter().cloned());
+        let needs_reports =
+            ["run", "capture", "drift", "selftest"].contains(&c.command) && !args.iter().any(|a| a == "--report-dir");
+        if needs_reports {
+            args.extend(r(&format!("r{i}")));
+        }
+        let shown = args.join(" ");
+        let out = tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            bpharness(&args, &[("BP_TOKEN", "drift-token")])
+        })
+        .await
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(i32::from(c.code)),
+            "bpharness {shown}\n{stderr}"
+        );
+        assert!(
+            stderr.contains(c.says),
+            "bpharness {shown}: no {:?} in\n{stderr}",
+            c.says
+        );
+        proven.insert((c.command, c.code));
+    }
+    // Every cell of README's table is proven here, and nothing beyond it happens.
+    let mut listed = std::collections::BTreeSet::new();
+    for row in bpharness::exit::TABLE
+        .iter()
+        .filter(|r| r.code != bpharness::exit::INTERNAL)
+    {
+        for command in bpharness::exit::commands_of(row) {
+            listed.insert((command, row.code));
+        }
+    }
+    assert_eq!(proven, listed);
+    drop(held);
+    faulty.stop().await;
+}
+
+/// From an empty directory, with no scenario path: the suite built into the binary.
+#[test]
+fn the_built_in_suite_runs_from_an_empty_directory() {
+    let empty = temp_dir("empty-cwd");
+    let out = Command::new(env!("CARGO_BIN_EXE_bpharness"))
+        .args(["run", "--tag", "users", "--report-dir", "r"])
+        .current_dir(&empty)
+        .env("NO_COLOR", "1")
+        .env_remove("BP_API_URL")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("(scenarios/contract/users.yaml)"), "{stderr}");
+    let out = Command::new(env!("CARGO_BIN_EXE_bpharness"))
+        .args(["load", "--users", "1", "--duration", "1s", "--report-dir", "l"])
+        .current_dir(&empty)
+        .env_remove("BP_API_URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(empty.join("l/load.json").is_file());
+}

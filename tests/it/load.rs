@@ -23,7 +23,7 @@ async fn load(args: &[&str]) -> LoadReport {
     let Sub::Load(args) = Cli::parse_from(argv).command else {
         unreachable!("a load command line")
     };
-    let plan = args.plan().map_err(|(_, m)| m).expect("a valid plan");
+    let plan = args.plan().map_err(|e| e.render()).expect("a valid plan");
     run_load(&plan, None).await.expect("the load runs")
 }
 
