@@ -35,9 +35,12 @@ TMP="$(mktemp -d)"
 SERVER_PID=""
 LOAD_PID=""
 cleanup() {
-    [[ -n "$LOAD_PID" ]] && kill "$LOAD_PID" 2>/dev/null && wait "$LOAD_PID" 2>/dev/null
-    [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+    # The verdict's status, not that of the server stopped here (143), is the script's; `set -e` must not end the trap early.
+    local status=$?
+    [[ -n "$LOAD_PID" ]] && kill "$LOAD_PID" 2>/dev/null && wait "$LOAD_PID" 2>/dev/null || true
+    [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
     rm -rf "$TMP"
+    exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

@@ -205,9 +205,11 @@ pub fn percentiles(r: &LoadReport) -> String {
         ("99.999%", 0.99999),
     ] {
         let x = x_of_quantile(q);
+        // The last label ends at the axis' end instead of running past it.
+        let anchor = if q > 0.9999 { "end" } else { "middle" };
         let _ = write!(
             svg,
-            "<line x1=\"{x:.1}\" y1=\"{TOP}\" x2=\"{x:.1}\" y2=\"{}\" stroke=\"#eee\"/><text x=\"{x:.1}\" y=\"{}\" text-anchor=\"middle\">{label}</text>",
+            "<line x1=\"{x:.1}\" y1=\"{TOP}\" x2=\"{x:.1}\" y2=\"{}\" stroke=\"#eee\"/><text x=\"{x:.1}\" y=\"{}\" text-anchor=\"{anchor}\">{label}</text>",
             HEIGHT - BOTTOM,
             HEIGHT - BOTTOM + 14.0
         );
