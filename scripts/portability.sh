@@ -12,8 +12,8 @@ cd "$(dirname "$0")/.."
 BIN=${BIN:-target/release/bpharness}
 [ -n "${BIN_BUILT:-}" ] || [ "$BIN" != target/release/bpharness ] || cargo build --release --quiet
 out=$(mktemp -d)
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$out"' EXIT
+# `serve` runs in a subshell (process substitution): its servers' pids go to a file.
+trap 'kill $(cat "$out"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$out"' EXIT
 
 summary() { # report dir -> the closing lines of the run
   python3 - "$1/report.json" <<'PY'
@@ -33,7 +33,7 @@ PY
 serve() { # variant -> "url token workspace"
   local log="$out/serve-$1.log"
   "$BIN" serve --listen 127.0.0.1:0 --variant "$1" >"$log" 2>&1 &
-  pids+=($!)
+  echo $! >"$out/serve-$1.pid"
   for _ in $(seq 100); do grep -q '^workspace id:' "$log" && break; sleep 0.1; done
   echo "$(sed -n 's/^url: //p' "$log") $(sed -n 's/^token: //p' "$log" | head -1) $(sed -n 's/^workspace id: //p' "$log")"
 }
