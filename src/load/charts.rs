@@ -253,12 +253,25 @@ pub fn percentiles(r: &LoadReport) -> String {
             esc(&label)
         );
     }
+    // A threshold far above every answer would squash the lines to the floor: it is named
+    // at the top edge instead, pointing up.
+    for (i, t) in thresholds.iter().filter(|t| t.ms > data_max * 3.0).enumerate() {
+        let _ = write!(
+            svg,
+            "<text data-threshold=\"{}\" data-above=\"true\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"#dc2626\">\u{2191} {} ({} ms, above the chart)</text>",
+            esc(&t.text),
+            WIDTH - RIGHT - 2.0,
+            TOP + 12.0 + 14.0 * i as f64,
+            esc(&t.text),
+            t.ms
+        );
+    }
     if drawn == 0 {
         svg.push_str("<text x=\"80\" y=\"100\">no answers</text>");
     }
     let hidden = thresholds.len() - shown.len();
     let note = if hidden > 0 {
-        format!("{hidden} latency threshold(s) far above every answer are not drawn.")
+        format!("{hidden} latency threshold(s) far above every answer are named at the top, not drawn to scale.")
     } else {
         String::new()
     };
