@@ -228,23 +228,7 @@ pub fn same(a: &Value, b: &Value) -> bool {
     }
 }
 
-pub fn pass(check: &str, message: impl Into<String>) -> CheckResult {
-    CheckResult {
-        check: check.into(),
-        outcome: CheckOutcome::Pass,
-        message: message.into(),
-        diff: Vec::new(),
-    }
-}
-
-pub fn fail(check: &str, message: impl Into<String>) -> CheckResult {
-    CheckResult {
-        check: check.into(),
-        outcome: CheckOutcome::Fail,
-        message: message.into(),
-        diff: Vec::new(),
-    }
-}
+pub(crate) use crate::runner::{fail, pass};
 
 /// Whether any check failed.
 #[must_use]

@@ -24,7 +24,7 @@ pub use self::retry::{RetryBudget, Verdict, Waited, retry_after};
 pub use self::run::{DEFAULT_MAX_RETRY_WAIT, RunError, RunPlan, load, run};
 
 // What `load` reuses, so a step under load is built and checked as in a run.
-pub(crate) use self::checks::{Expectation, check_response};
+pub(crate) use self::checks::{Expectation, check_response, fail, pass};
 pub(crate) use self::exec::{Built, Ctx, curl_line};
 pub use self::http::{Http, Outgoing, Received, TransportError};
 pub(crate) use self::ledger::Ledger;
