@@ -81,6 +81,26 @@ pub fn failed_checks(report: &RunReport) -> Vec<(String, String)> {
     out
 }
 
+/// The verdict on one fault run: the checks that failed, and those of `expected` that did
+/// not (a fault counts as caught only when every expected check failed).
+fn judge(fault: Fault, family: String, expected: &[&str], report: &RunReport) -> FaultVerdict {
+    let failed = failed_checks(report);
+    let caught_by: BTreeSet<String> = failed.iter().map(|(check, _)| check.clone()).collect();
+    let missed = expected
+        .iter()
+        .filter(|c| !caught_by.contains(**c))
+        .map(|c| (*c).to_string())
+        .collect();
+    FaultVerdict {
+        fault: fault.name().into(),
+        family,
+        description: fault.description().into(),
+        caught_by,
+        missed,
+        failed_checks: failed.len() as u64,
+    }
+}
+
 /// Poll deadlines under selftest, as a share of the suite's (see `selftest`).
 pub const SELFTEST_TIME_SCALE: f64 = 0.2;
 
@@ -133,22 +153,7 @@ pub async fn selftest(
         }
         let Some(joined) = running.join_next().await else { break };
         let (index, fault, result) = joined.map_err(|e| RunError::Internal(format!("a selftest run failed: {e}")))?;
-        let failed = failed_checks(&result?);
-        let caught_by: BTreeSet<String> = failed.iter().map(|(check, _)| check.clone()).collect();
-        let missed = fault
-            .expected_checks()
-            .iter()
-            .filter(|c| !caught_by.contains(**c))
-            .map(|c| (*c).to_string())
-            .collect();
-        let verdict = FaultVerdict {
-            fault: fault.name().into(),
-            family: fault.family().name().into(),
-            description: fault.description().into(),
-            caught_by,
-            missed,
-            failed_checks: failed.len() as u64,
-        };
+        let verdict = judge(fault, fault.family().name().into(), fault.expected_checks(), &result?);
         on_verdict(&verdict);
         verdicts.push((index, verdict));
     }
@@ -200,22 +205,12 @@ async fn fuzz_selftest(
         }
         let Some(joined) = running.join_next().await else { break };
         let (index, fault, result) = joined.map_err(|e| RunError::Usage(format!("a fuzz selftest run failed: {e}")))?;
-        let failed = failed_checks(&result?);
-        let caught_by: BTreeSet<String> = failed.iter().map(|(check, _)| check.clone()).collect();
-        let missed = fault
-            .fuzz_expected_checks()
-            .iter()
-            .filter(|c| !caught_by.contains(**c))
-            .map(|c| (*c).to_string())
-            .collect();
-        let verdict = FaultVerdict {
-            fault: fault.name().into(),
-            family: format!("fuzz: {}", fault.family().name()),
-            description: fault.description().into(),
-            caught_by,
-            missed,
-            failed_checks: failed.len() as u64,
-        };
+        let verdict = judge(
+            fault,
+            format!("fuzz: {}", fault.family().name()),
+            fault.fuzz_expected_checks(),
+            &result?,
+        );
         on_verdict(&verdict);
         verdicts.push((index, verdict));
     }
