@@ -3,21 +3,26 @@
 # getUser throughput with a bare axum server (examples/bare_axum.rs) answering the same
 # route on the same machine in the same run.
 #
-#   scripts/bench-server.sh            # 10 s per target
-#   BENCH_SECONDS=3 scripts/bench-server.sh
+#   scripts/bench-server.sh                      # 3 rounds, 10 s per target and round
+#   BENCH_SECONDS=3 BENCH_ROUNDS=1 scripts/bench-server.sh
 #
 # Targets, each 64 connections on 2 wrk threads:
+#   bare axum      GET  /v1/chat/users/{id}  on examples/bare_axum.rs
 #   getUser        GET  /v1/chat/users/{id}  on the reference server
 #   createMessage  POST /v1/chat/messages    on the reference server
-#   bare axum      GET  /v1/chat/users/{id}  on examples/bare_axum.rs
 #
-# Prints a table (requests/s, p99 latency, non-2xx responses) and ends with
+# Each round runs the three in that order, so the baseline and the server are measured
+# side by side and a machine whose speed drifts (a shared or virtual one) moves both.
+# Prints a row per target and round (requests/s, p99 latency, non-2xx responses), then
+# over all rounds the requests/s of each target and its median p99, and ends with
 #   getUser: X req/s, bare axum: Y req/s, ratio R
+#   createMessage p99: A, getUser p99: B, ratio Q
 # Exits non-zero if any target answered a non-2xx status, during the check before its run
 # or under load. Only 127.0.0.1 is used; both servers are stopped on exit.
 set -euo pipefail
 
 SECONDS_PER_RUN="${BENCH_SECONDS:-10}"
+ROUNDS="${BENCH_ROUNDS:-3}"
 CONNECTIONS=64
 THREADS=2
 TOKEN="bench-token"
@@ -25,6 +30,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 if ! [[ "$SECONDS_PER_RUN" =~ ^[1-9][0-9]*$ ]]; then
     echo "error: BENCH_SECONDS must be a positive whole number of seconds, got '$SECONDS_PER_RUN'" >&2
+    exit 2
+fi
+if ! [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]]; then
+    echo "error: BENCH_ROUNDS must be a positive whole number, got '$ROUNDS'" >&2
     exit 2
 fi
 
@@ -156,42 +165,60 @@ wrk.body = [[$MESSAGE]]
 wrk.headers["content-type"] = "application/json"
 EOF
 
-# Runs wrk against one target and appends a row to $TMP/rows: name, req/s, p99, non-2xx.
+# Runs wrk against one target and appends a row to $TMP/rows: name, round, req/s, p99 in
+# ms, non-2xx.
 bench() {
-    local name="$1" out="$TMP/wrk-$1.txt"
-    shift
-    log "$name: ${SECONDS_PER_RUN}s, $CONNECTIONS connections, $THREADS threads"
+    local name="$1" round="$2" out="$TMP/wrk-$1-$2.txt"
+    shift 2
+    log "$name, round $round: ${SECONDS_PER_RUN}s, $CONNECTIONS connections, $THREADS threads"
     timeout $((SECONDS_PER_RUN + 30)) wrk --latency --timeout 5s -t "$THREADS" -c "$CONNECTIONS" \
         -d "${SECONDS_PER_RUN}s" "$@" >"$out" || die "wrk failed on $name: $(cat "$out")"
     local rps p99 non2xx errors
     rps="$(awk '/^Requests\/sec:/ {print $2}' "$out")"
-    p99="$(awk '$1 == "99%" {print $2}' "$out")"
+    p99="$(awk '$1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms/, "", v) } else if (v ~ /s$/) { sub(/s/, "", v); v *= 1000 } print v }' "$out")"
     non2xx="$(awk -F': *' '/Non-2xx or 3xx responses/ {print $2}' "$out")"
     errors="$(sed -n 's/^ *Socket errors: *//p' "$out")"
     check_alive
     [[ -n "$rps" && -n "$p99" ]] || die "cannot read the wrk output of $name: $(cat "$out")"
     [[ -z "$errors" ]] || log "$name: socket errors: $errors"
-    echo "$name ${rps} ${p99} ${non2xx:-0}" >>"$TMP/rows"
+    echo "$name $round ${rps} ${p99} ${non2xx:-0}" >>"$TMP/rows"
 }
 
 USER_PATH="/v1/chat/users/$USER_ID"
 expect_status 200 "getUser" "${AUTH[@]}" "$API$USER_PATH"
-bench getUser "${AUTH[@]}" "$API$USER_PATH"
 expect_status 201 "createMessage" "${AUTH[@]}" "${JSON[@]}" -X POST -d "$MESSAGE" "$API/v1/chat/messages"
-bench createMessage "${AUTH[@]}" -s "$TMP/post.lua" "$API/v1/chat/messages"
 expect_status 200 "bare axum getUser" "$BARE_URL$USER_PATH"
-bench "bare_axum" "$BARE_URL$USER_PATH"
+for ((round = 1; round <= ROUNDS; round++)); do
+    bench "bare_axum" "$round" "$BARE_URL$USER_PATH"
+    bench getUser "$round" "${AUTH[@]}" "$API$USER_PATH"
+    bench createMessage "$round" "${AUTH[@]}" -s "$TMP/post.lua" "$API/v1/chat/messages"
+done
 
 echo
-awk 'BEGIN { printf "%-15s %12s %12s %10s\n", "target", "requests/s", "p99", "non-2xx" }
-     { printf "%-15s %12.0f %12s %10s\n", $1, $2, $3, $4 }' "$TMP/rows"
+awk 'BEGIN { printf "%-15s %6s %12s %12s %10s\n", "target", "round", "requests/s", "p99 ms", "non-2xx" }
+     { printf "%-15s %6s %12.0f %12.2f %10s\n", $1, $2, $3, $4, $5 }' "$TMP/rows"
 echo
-read -r get_rps < <(awk '$1 == "getUser" {print $2}' "$TMP/rows")
-read -r bare_rps < <(awk '$1 == "bare_axum" {print $2}' "$TMP/rows")
+# Per target over all rounds: mean requests/s and median p99.
+summary() {
+    awk -v t="$1" '$1 == t { n++; rps += $3; p[n] = $4 }
+        END {
+            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (p[j] < p[i]) { x = p[i]; p[i] = p[j]; p[j] = x }
+            median = (n % 2) ? p[(n + 1) / 2] : (p[n / 2] + p[n / 2 + 1]) / 2
+            printf "%.0f %.2f\n", rps / n, median
+        }' "$TMP/rows"
+}
+read -r bare_rps bare_p99 < <(summary bare_axum)
+read -r get_rps get_p99 < <(summary getUser)
+read -r post_rps post_p99 < <(summary createMessage)
+printf '%-15s %12s %16s\n' "over $ROUNDS rounds" "requests/s" "median p99 ms"
+printf '%-15s %12s %16s\n' bare_axum "$bare_rps" "$bare_p99" getUser "$get_rps" "$get_p99" createMessage "$post_rps" "$post_p99"
+echo
 awk -v g="$get_rps" -v b="$bare_rps" \
     'BEGIN { printf "getUser: %.0f req/s, bare axum: %.0f req/s, ratio %.2f\n", g, b, (b > 0 ? g / b : 0) }'
+awk -v c="$post_p99" -v g="$get_p99" \
+    'BEGIN { printf "createMessage p99: %.2f ms, getUser p99: %.2f ms, ratio %.2f\n", c, g, (g > 0 ? c / g : 0) }'
 
-if awk '$4 != 0 { bad = 1 } END { exit !bad }' "$TMP/rows"; then
+if awk '$5 != 0 { bad = 1 } END { exit !bad }' "$TMP/rows"; then
     echo "bench: error: a target answered non-2xx responses under load" >&2
     exit 1
 fi

@@ -1,5 +1,7 @@
 //! The 60 operations in scope (endpoints.tsv), with what the harness needs to know of each.
 
+use std::sync::LazyLock;
+
 /// The part of the API an operation belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Area {
@@ -689,31 +691,43 @@ pub fn find_operation(id: &str) -> Option<&'static Operation> {
 /// a literal segment and a parameter both match (`/v1/files/search` vs `/v1/files/{id}`),
 /// the template with more literal segments wins, as the server routes it.
 pub fn match_operation(method: &str, path: &str) -> Option<&'static Operation> {
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    OPERATIONS
+    // On every request of the reference server (journal, fault layer): the path is split
+    // once, onto the stack, and compared with templates split once per process.
+    static TEMPLATES: LazyLock<Vec<(Vec<&'static str>, &'static Operation)>> =
+        LazyLock::new(|| OPERATIONS.iter().map(|o| (o.path.split('/').collect(), o)).collect());
+    const MAX_SEGMENTS: usize = 16;
+    let mut segments = [""; MAX_SEGMENTS];
+    let mut count = 0;
+    for segment in path.trim_end_matches('/').split('/') {
+        // Longer than every template: no operation.
+        *segments.get_mut(count)? = segment;
+        count += 1;
+    }
+    let segments = &segments[..count];
+    TEMPLATES
         .iter()
-        .filter(|o| o.method.eq_ignore_ascii_case(method))
-        .filter_map(|o| {
-            let template: Vec<&str> = o.path.split('/').collect();
-            if template.len() != segments.len() {
-                return None;
-            }
-            let mut literals = 0;
-            for (t, s) in template.iter().zip(&segments) {
-                if t.starts_with('{') {
-                    if s.is_empty() {
-                        return None;
-                    }
-                } else if t == s {
-                    literals += 1;
-                } else {
-                    return None;
-                }
-            }
-            Some((literals, o))
-        })
+        .filter(|(template, o)| template.len() == count && o.method.eq_ignore_ascii_case(method))
+        .filter_map(|(template, o)| literal_matches(template, segments).map(|literals| (literals, *o)))
         .max_by_key(|(literals, _)| *literals)
         .map(|(_, o)| o)
+}
+
+/// How many literal segments of `template` the path's `segments` match, when they match
+/// all of it (a `{parameter}` matches any non-empty segment).
+fn literal_matches(template: &[&str], segments: &[&str]) -> Option<usize> {
+    let mut literals = 0;
+    for (t, s) in template.iter().zip(segments) {
+        if t.starts_with('{') {
+            if s.is_empty() {
+                return None;
+            }
+        } else if t == s {
+            literals += 1;
+        } else {
+            return None;
+        }
+    }
+    Some(literals)
 }
 
 #[cfg(test)]

@@ -3,21 +3,19 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 
 use crate::api::ErrorType;
 
 use super::error::ApiError;
 use super::state::AppState;
-use super::store::{BotSpace, Grant};
+use super::store::{BotSpace, Grant, ResolvedBot};
 
-/// Middleware: a request without a known bearer token stops here with 401, whatever its
-/// route, so no route can forget the check.
-pub async fn require_token(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+/// Puts the grant of the request's bearer token in its extensions; without a known token,
+/// the 401 to answer instead, whatever the route, so no route can forget the check.
+pub fn authenticate(state: &AppState, req: &mut Request) -> Result<(), ApiError> {
     let token = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -26,17 +24,16 @@ pub async fn require_token(State(state): State<AppState>, mut req: Request, next
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim());
     let Some(token) = token.filter(|t| !t.is_empty()) else {
-        return ApiError::new(
+        return Err(ApiError::new(
             ErrorType::Unauthorized,
             "missing bearer token in the Authorization header",
-        )
-        .into_response();
+        ));
     };
     let Some(grant) = state.store().grant(token) else {
-        return ApiError::new(ErrorType::Unauthorized, "the bearer token is not valid").into_response();
+        return Err(ApiError::new(ErrorType::Unauthorized, "the bearer token is not valid"));
     };
     req.extensions_mut().insert(grant);
-    next.run(req).await
+    Ok(())
 }
 
 /// The bot a runtime request acts for: named by `x-bot-id`, existing, and in a workspace
@@ -47,6 +44,9 @@ impl FromRequestParts<AppState> for BotCtx {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(ResolvedBot(bot)) = parts.extensions.remove::<ResolvedBot>() {
+            return Ok(BotCtx(bot));
+        }
         let grant = parts
             .extensions
             .get::<Arc<Grant>>()

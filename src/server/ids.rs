@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 use rand::Rng;
 use serde::{Serialize, Serializer};
 
@@ -63,7 +63,30 @@ impl Timestamp {
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.to_rfc3339_opts(SecondsFormat::Millis, true))
+        // Written on the stack: every answer carries timestamps, and chrono's formatter
+        // allocates. Years of other widths and leap seconds (never made here) go to chrono.
+        let t = self.0.naive_utc();
+        let (year, nanos) = (t.year(), t.nanosecond());
+        if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+            return f.write_str(&self.0.to_rfc3339_opts(SecondsFormat::Millis, true));
+        }
+        let mut text = *b"0000-00-00T00:00:00.000Z";
+        for (at, width, value) in [
+            (0, 4, year as u32),
+            (5, 2, t.month()),
+            (8, 2, t.day()),
+            (11, 2, t.hour()),
+            (14, 2, t.minute()),
+            (17, 2, t.second()),
+            (20, 3, nanos / 1_000_000),
+        ] {
+            let mut value = value;
+            for digit in text[at..at + width].iter_mut().rev() {
+                *digit = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        }
+        f.write_str(std::str::from_utf8(&text).expect("digits and separators are ascii"))
     }
 }
 
@@ -75,6 +98,22 @@ impl Serialize for Timestamp {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn timestamps_are_written_as_chrono_writes_them() {
+        for text in [
+            "2025-01-01T00:00:00.000Z",
+            "1999-12-31T23:59:59.999Z",
+            "2026-07-04T09:05:03.040Z",
+            "0001-02-03T04:05:06.007Z",
+        ] {
+            let t = Timestamp::parse(text).expect("valid");
+            assert_eq!(t.to_string(), text);
+            assert_eq!(t.to_string(), t.0.to_rfc3339_opts(SecondsFormat::Millis, true));
+        }
+        let now = Timestamp::now();
+        assert_eq!(now.to_string(), now.0.to_rfc3339_opts(SecondsFormat::Millis, true));
+    }
     use super::*;
 
     #[test]

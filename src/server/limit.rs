@@ -2,9 +2,7 @@
 //! answered at once with 429 `RateLimited` and a `Retry-After`, instead of queueing without
 //! end behind the ones being handled.
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use tokio::sync::SemaphorePermit;
 
 use crate::api::ErrorType;
 
@@ -14,9 +12,10 @@ use super::state::AppState;
 /// Seconds a refused client is told to wait.
 const RETRY_AFTER_SECONDS: u64 = 1;
 
-/// Middleware: holds one permit while the request is handled (its body read included).
-pub async fn bound_in_flight(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Ok(_permit) = state.in_flight().clone().try_acquire_owned() else {
+/// A permit to handle one request, to hold until it is answered (its body read included);
+/// past the bound, the 429 to answer instead.
+pub fn admit(state: &AppState) -> Result<SemaphorePermit<'_>, ApiError> {
+    state.in_flight().try_acquire().map_err(|_| {
         let mut error = ApiError::new(
             ErrorType::RateLimited,
             format!(
@@ -25,7 +24,6 @@ pub async fn bound_in_flight(State(state): State<AppState>, req: Request, next: 
             ),
         );
         error.retry_after = Some(RETRY_AFTER_SECONDS);
-        return error.into_response();
-    };
-    next.run(req).await
+        error
+    })
 }

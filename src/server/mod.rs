@@ -10,6 +10,7 @@ mod config;
 mod error;
 pub mod fault;
 mod files;
+mod front;
 mod ids;
 mod index;
 mod limit;

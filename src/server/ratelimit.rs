@@ -1,5 +1,5 @@
-//! Rate limiting: one token bucket per bearer token, in front of every route and behind
-//! the auth layer (so only known tokens spend from a bucket). A request that finds its
+//! Rate limiting: one token bucket per bearer token, checked by the front door for every
+//! route, after the bearer token (so only known tokens spend from a bucket). A request that finds its
 //! bucket empty is answered 429 `RateLimited` with a `Retry-After` that is honest: after
 //! that many whole seconds (rounded up) the bucket holds a token again, so a request sent
 //! then succeeds unless another client of the same token spent it first.
@@ -10,10 +10,8 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::header;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 
 use crate::api::ErrorType;
 
@@ -117,24 +115,23 @@ impl Limiter {
     }
 }
 
-/// Middleware: spends a token of the request's bearer token, or answers 429.
-pub async fn limit(State(limiter): State<Arc<Limiter>>, req: Request, next: Next) -> Response {
-    let key = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    match limiter.take(&key, Instant::now()) {
-        Ok(()) => next.run(req).await,
-        Err(seconds) => {
+impl Limiter {
+    /// Spends a token of the request's bearer token; or, when it has none left, the 429 to
+    /// answer.
+    pub fn admit(&self, req: &Request) -> Result<(), ApiError> {
+        let key = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        self.take(key, Instant::now()).map_err(|seconds| {
             let mut error = ApiError::new(
                 ErrorType::RateLimited,
-                format!("rate limit of {} reached; retry in {seconds} s", limiter.limit),
+                format!("rate limit of {} reached; retry in {seconds} s", self.limit),
             );
             error.retry_after = Some(seconds);
-            error.into_response()
-        }
+            error
+        })
     }
 }
 

@@ -34,6 +34,11 @@ pub fn tags_match(tags: &Tags, wanted: &Tags) -> bool {
     wanted.iter().all(|(k, v)| tags.get(k) == Some(v))
 }
 
+/// The bot of a runtime request, already found by `x-bot-id` and checked against the
+/// token's grant (by the journal layer), left in the request's extensions for `BotCtx`.
+#[derive(Clone)]
+pub struct ResolvedBot(pub Arc<BotSpace>);
+
 /// What a token may reach.
 #[derive(Debug, Clone)]
 pub struct Grant {

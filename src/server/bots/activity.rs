@@ -2,8 +2,10 @@
 //! (`journal.rs`) and read by getBotLogs, listBotIssues and listBotIssueEvents.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
 
-use serde::Serialize;
+use axum::http::Method;
+use serde::{Serialize, Serializer};
 
 use crate::server::ids::{Timestamp, new_id};
 
@@ -17,7 +19,7 @@ pub const MAX_LOG_LINES: usize = 10_000;
 pub struct LogLine {
     pub timestamp: Timestamp,
     pub level: &'static str,
-    pub message: String,
+    pub message: LogMessage,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workflow_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -26,6 +28,34 @@ pub struct LogLine {
     pub conversation_id: Option<String>,
     #[serde(skip)]
     pub seq: u64,
+}
+
+/// A log line's message: `{operation} {method} {path} {status}`, and `: {type}: {message}`
+/// after an error. Kept in parts and written only when read: every runtime request makes
+/// one, few are ever read.
+#[derive(Debug, Clone)]
+pub struct LogMessage {
+    pub operation: &'static str,
+    pub method: Method,
+    pub path: String,
+    pub status: u16,
+    pub error: Option<(String, String)>,
+}
+
+impl fmt::Display for LogMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} {} {}", self.operation, self.method, self.path, self.status)?;
+        match &self.error {
+            Some((kind, text)) => write!(f, ": {kind}: {text}"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Serialize for LogMessage {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 /// A value of `groupedData` or of an issue event's `data`.
@@ -173,13 +203,40 @@ mod tests {
     }
 
     #[test]
+    fn log_messages_read_as_one_line() {
+        let mut message = LogMessage {
+            operation: "callAction",
+            method: Method::POST,
+            path: "/v1/chat/actions".into(),
+            status: 400,
+            error: None,
+        };
+        assert_eq!(message.to_string(), "callAction POST /v1/chat/actions 400");
+        message.error = Some(("Runtime".into(), "it broke".into()));
+        assert_eq!(
+            message.to_string(),
+            "callAction POST /v1/chat/actions 400: Runtime: it broke"
+        );
+        assert_eq!(
+            serde_json::to_value(&message).unwrap(),
+            serde_json::json!(message.to_string())
+        );
+    }
+
+    #[test]
     fn logs_are_capped() {
         let mut a = Activity::default();
         for seq in 0..(MAX_LOG_LINES as u64 + 5) {
             a.log(LogLine {
                 timestamp: Timestamp::now(),
                 level: "info",
-                message: String::new(),
+                message: LogMessage {
+                    operation: "getUser",
+                    method: Method::GET,
+                    path: "/v1/chat/users/u1".into(),
+                    status: 200,
+                    error: None,
+                },
                 workflow_id: None,
                 user_id: None,
                 conversation_id: None,

@@ -1,6 +1,6 @@
 //! The journal layer: the one place where runtime traffic becomes bot activity.
 //!
-//! It wraps every runtime route. For a request whose `x-bot-id` names an existing bot the
+//! The front door calls it for every runtime route. For a request whose `x-bot-id` names an existing bot the
 //! token may act for, it appends one log line once the handler has answered (level `info`
 //! for a success, `warn` for a client error, `error` for `Runtime` failures and server
 //! errors), naming the user, conversation and workflow the request names in its path, query
@@ -11,21 +11,21 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes, to_bytes};
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::api::match_operation;
+use crate::api::{Operation, match_operation};
 use crate::server::error::ApiError;
 use crate::server::ids::Timestamp;
 use crate::server::query::QueryParams;
 use crate::server::state::AppState;
-use crate::server::store::{BotSpace, Grant};
+use crate::server::store::{BotSpace, Grant, ResolvedBot};
 
-use super::activity::{Datum, Failure, LogLine};
+use super::activity::{Datum, Failure, LogLine, LogMessage};
 
 /// Request bodies read for the names they carry; larger ones pass through unread.
 const READ_BODY_LIMIT: u64 = 1024 * 1024;
@@ -84,7 +84,7 @@ struct BodyNames {
 }
 
 /// The bot a runtime request acts for, when it exists and the token may act for it.
-fn bot_of(state: &AppState, req: &Request) -> Option<Arc<BotSpace>> {
+pub fn bot_of(state: &AppState, req: &Request) -> Option<Arc<BotSpace>> {
     let grant = req.extensions().get::<Arc<Grant>>()?;
     let id = req.headers().get("x-bot-id")?.to_str().ok()?.trim();
     state
@@ -123,20 +123,31 @@ async fn read_error(response: Response) -> (Response, Option<(String, String)>) 
     (Response::from_parts(parts, Body::from(bytes)), error)
 }
 
-/// Middleware over the runtime routes.
-pub async fn journal(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(bot) = bot_of(&state, &req) else {
-        return next.run(req).await;
-    };
+/// The runtime operation a request addresses, when the journal records it: not the admin
+/// API, not an unknown route or method (their 404 and 405 are not the bot's traffic).
+pub fn recorded_operation(req: &Request) -> Option<&'static Operation> {
+    match_operation(req.method().as_str(), req.uri().path()).filter(|o| !o.path.starts_with("/v1/admin/"))
+}
+
+/// Runs `req` (operation `op`, acting for `bot`) and records it in the bot's activity.
+pub async fn record(
+    state: &AppState,
+    bot: Arc<BotSpace>,
+    op: &'static Operation,
+    req: Request,
+    next: Next,
+) -> Response {
+    let mut req = req;
+    // Handed to the handler's `BotCtx`, so the bot is looked up once per request.
+    req.extensions_mut().insert(ResolvedBot(bot.clone()));
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let op = match_operation(method.as_str(), &path);
     let query = QueryParams::parse(req.uri().query().unwrap_or(""));
     let (req, body) = match read_body(req).await {
         Ok(pair) => pair,
         Err(response) => return response,
     };
-    let mut names = op.map(|o| Names::from_path(o.path, &path)).unwrap_or_default();
+    let mut names = Names::from_path(op.path, &path);
     names.fill(|k| query.get(k).map(str::to_string));
     let named: BodyNames = body
         .as_deref()
@@ -155,7 +166,7 @@ pub async fn journal(State(state): State<AppState>, req: Request, next: Next) ->
     } else {
         (response, None)
     };
-    let op_id = op.map(|o| o.id).unwrap_or("request");
+    let op_id = op.id;
     let runtime = error.as_ref().is_some_and(|(ty, _)| ty == "Runtime");
     let level = if runtime || status.is_server_error() {
         "error"
@@ -164,10 +175,13 @@ pub async fn journal(State(state): State<AppState>, req: Request, next: Next) ->
     } else {
         "info"
     };
-    let mut message = format!("{op_id} {method} {path} {}", status.as_u16());
-    if let Some((ty, text)) = &error {
-        message.push_str(&format!(": {ty}: {text}"));
-    }
+    let message = LogMessage {
+        operation: op_id,
+        method,
+        path,
+        status: status.as_u16(),
+        error: error.clone(),
+    };
     let now = Timestamp::now();
     let store = state.store();
     let mut activity = bot.activity.lock().expect("bot activity poisoned");

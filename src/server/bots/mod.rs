@@ -15,5 +15,5 @@ pub use self::changes::BotChanges;
 pub use self::definition::{
     SUITE_DEFINITION_YAML, Tagged, check_state, check_tags, declare_suite_definition, event_declared, suite_definition,
 };
-pub use self::journal::journal;
+pub use self::journal::{bot_of, record, recorded_operation};
 pub use self::record::BotRecord;

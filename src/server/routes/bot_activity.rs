@@ -53,7 +53,10 @@ pub async fn logs(
         .filter(|l| same(q.get("userId"), &l.user_id))
         .filter(|l| same(q.get("conversationId"), &l.conversation_id))
         .filter(|l| same(q.get("workflowId"), &l.workflow_id))
-        .filter(|l| q.get("messageContains").is_none_or(|m| l.message.contains(m)))
+        .filter(|l| {
+            q.get("messageContains")
+                .is_none_or(|m| l.message.to_string().contains(m))
+        })
         .map(|l| ((l.timestamp.millis(), l.seq), l.clone()))
         .collect();
     let fingerprint = q.fingerprint();

@@ -1,9 +1,9 @@
 //! The router: every runtime, tables, files and bot admin route of the API, the 404 and 405
-//! answers, the auth layer in front of all of them and the journal layer around the
-//! bot-scoped ones; beside it, outside that layer, the file content URLs (`/_storage/…`),
-//! which their signature guards instead of a token. In front of everything, the bound on
-//! requests in flight. [`app`] is the whole server: the router behind the other server's
-//! hooks (`variant.rs`), the fault layer and the identity header.
+//! answers, and beside them the file content URLs (`/_storage/…`), which their signature
+//! guards instead of a token; in front of all of them, one layer (`front.rs`): the bound on
+//! requests in flight, auth, the rate limit, the journal and the identity header. [`app`]
+//! is the whole server: the router behind the other server's hooks (`variant.rs`) and the
+//! fault layer.
 
 mod actions;
 mod bot_activity;
@@ -28,11 +28,8 @@ use axum::routing::{delete, get, post, put};
 
 use crate::api::ErrorType;
 
-use super::auth::require_token;
-use super::bots::journal;
 use super::error::ApiError;
-use super::limit::bound_in_flight;
-use super::ratelimit::{Limiter, limit};
+use super::front::{FrontDoor, front_door};
 use super::state::AppState;
 use super::variant::{self, Refuser, Variant};
 
@@ -43,8 +40,12 @@ pub use self::actions::BUILT_IN_ACTIONS;
 /// every answer.
 pub fn app(state: AppState) -> Router {
     let variant = state.variant();
+    let faulty = !state.faults().is_empty();
     let api = variant::reword(router(state.clone()), variant);
-    variant::identify(super::fault::wrap(api, state), variant)
+    let api = super::fault::wrap(api, state);
+    // The front door names the router's answers; the fault layer's own need this layer,
+    // which only a server with faults on pays for.
+    if faulty { variant::identify(api, variant) } else { api }
 }
 
 /// The whole API as a router over `state`.
@@ -124,11 +125,7 @@ pub fn router(state: AppState) -> Router {
             get(files::get).put(files::update).delete(files::delete),
         );
 
-    let mut bot_scoped = chat.merge(tables).merge(files);
-    if variant.records_activity() {
-        // Inside the auth layer (it needs the grant), around the bot-scoped routes only.
-        bot_scoped = bot_scoped.route_layer(middleware::from_fn_with_state(state.clone(), journal));
-    }
+    let bot_scoped = chat.merge(tables).merge(files);
     let admin = Router::new()
         .route("/v1/admin/bots", post(bots::create).get(bots::list))
         .route(
@@ -148,7 +145,7 @@ pub fn router(state: AppState) -> Router {
         );
 
     // Capability URLs: no bearer token (the official client sends none), a signature
-    // instead. Merged after the auth layer, so the layer does not wrap them.
+    // instead; the front door lets them through unauthenticated.
     let storage = Router::new()
         .route("/_storage/{bot}/{file}/upload", put(storage::upload))
         .route("/_storage/{bot}/{file}/content", get(storage::download))
@@ -162,24 +159,23 @@ pub fn router(state: AppState) -> Router {
         // Bodies are read and capped by `RawBody`, which answers `PayloadTooLarge` in the
         // API's own error shape; axum's default limit would answer in plain text.
         .layer(DefaultBodyLimit::disable());
-    // Layers added later run first: auth, then the rate limit, then the routes.
-    if let Some(rate) = state.config().rate_limit {
-        app = app.layer(middleware::from_fn_with_state(Limiter::new(rate), limit));
-    }
+    // Layers added later run first: the front door (bound in flight, auth, rate limit,
+    // journal), then the other server's refusals, then the routes.
     if variant == Variant::Other {
         app = app.layer(middleware::from_fn_with_state(
             std::sync::Arc::new(Refuser::default()),
             variant::refuse_now_and_then,
         ));
     }
-    let mut app = app.layer(middleware::from_fn_with_state(state.clone(), require_token));
     if variant::serves_storage_on_api(variant) {
+        // Merged after the refusals, so that they do not apply to them.
         app = app.merge(storage.layer(DefaultBodyLimit::disable()));
     }
-    app
-        // Outermost: a flood is refused before any work, authentication included.
-        .layer(middleware::from_fn_with_state(state.clone(), bound_in_flight))
-        .with_state(state)
+    app.layer(middleware::from_fn_with_state(
+        FrontDoor::new(state.clone()),
+        front_door,
+    ))
+    .with_state(state)
 }
 
 async fn unknown_route(method: Method, uri: Uri) -> ApiError {
