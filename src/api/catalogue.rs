@@ -692,10 +692,18 @@ pub fn find_operation(id: &str) -> Option<&'static Operation> {
 /// the template with more literal segments wins, as the server routes it.
 pub fn match_operation(method: &str, path: &str) -> Option<&'static Operation> {
     // On every request of the reference server (journal, fault layer): the path is split
-    // once, onto the stack, and compared with templates split once per process.
-    static TEMPLATES: LazyLock<Vec<(Vec<&'static str>, &'static Operation)>> =
-        LazyLock::new(|| OPERATIONS.iter().map(|o| (o.path.split('/').collect(), o)).collect());
+    // once, onto the stack, and compared only with the templates of as many segments,
+    // split once per process.
     const MAX_SEGMENTS: usize = 16;
+    type Templates = Vec<Vec<(Vec<&'static str>, &'static Operation)>>;
+    static BY_LENGTH: LazyLock<Templates> = LazyLock::new(|| {
+        let mut by_length: Templates = vec![Vec::new(); MAX_SEGMENTS + 1];
+        for o in OPERATIONS.iter() {
+            let template: Vec<&str> = o.path.split('/').collect();
+            by_length[template.len()].push((template, o));
+        }
+        by_length
+    });
     let mut segments = [""; MAX_SEGMENTS];
     let mut count = 0;
     for segment in path.trim_end_matches('/').split('/') {
@@ -704,9 +712,9 @@ pub fn match_operation(method: &str, path: &str) -> Option<&'static Operation> {
         count += 1;
     }
     let segments = &segments[..count];
-    TEMPLATES
+    BY_LENGTH[count]
         .iter()
-        .filter(|(template, o)| template.len() == count && o.method.eq_ignore_ascii_case(method))
+        .filter(|(_, o)| o.method.eq_ignore_ascii_case(method))
         .filter_map(|(template, o)| literal_matches(template, segments).map(|literals| (literals, *o)))
         .max_by_key(|(literals, _)| *literals)
         .map(|(_, o)| o)
