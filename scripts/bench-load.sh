@@ -2,23 +2,29 @@
 # Compares `bpharness load` with oha, wrk and a plain goose test, in one go, on the same
 # machine, against the same trivial loopback target (examples/bare_axum.rs: one GET route).
 #
-#   scripts/bench-load.sh                 # 10 s per tool
-#   BENCH_SECONDS=5 scripts/bench-load.sh
+#   scripts/bench-load.sh                 # 3 rounds, 10 s per tool and round
+#   BENCH_SECONDS=5 BENCH_ROUNDS=1 scripts/bench-load.sh
 #
 # Each tool: 64 connections (users), one GET /v1/chat/users/{id}.
 #   bpharness load  closed model, 64 virtual users, the runner's checks on every answer
 #   oha             -c 64
 #   wrk             -c 64 -t 2
 #   plain goose     examples/plain_goose.rs: goose's own client and metrics
-# Prints req/s and p99 for each, the ratios to oha, and ends with
+# Each round runs oha and then bpharness load, so the two are measured side by side and a
+# machine whose speed drifts (a shared or virtual one) moves both; wrk and plain goose run
+# once, after the rounds, for context. Prints a row per tool and round, then the mean
+# requests/s and median p99 of each tool and their ratios to oha's, and ends with
 #   bpharness load: X req/s, oha: Y req/s, ratio R
+#   bpharness load p99: A ms, oha p99: B ms, ratio Q
 # Installs wrk (apt) and oha (cargo) when missing. Only 127.0.0.1 is used.
 set -euo pipefail
 
 SECONDS_PER_RUN="${BENCH_SECONDS:-10}"
+ROUNDS="${BENCH_ROUNDS:-3}"
 USERS=64
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 [[ "$SECONDS_PER_RUN" =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_SECONDS must be a whole number" >&2; exit 2; }
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_ROUNDS must be a positive whole number" >&2; exit 2; }
 log() { echo "bench: $*" >&2; }
 die() { echo "bench: error: $*" >&2; exit 1; }
 
@@ -59,44 +65,72 @@ PATH_="/v1/chat/users/user_01JZ0000000000000000000000"
 log "target $URL$PATH_, ${SECONDS_PER_RUN}s per tool"
 
 : >"$TMP/rows"
-row() { echo "$1 $2 $3" >>"$TMP/rows"; }
+row() { echo "$1 $2 $3 $4" >>"$TMP/rows"; }
 
-log "bpharness load"
-NO_COLOR=1 "$BPHARNESS" load --target "$URL" --token bench --profile scripts/bench-load/profile.yaml \
-    --users "$USERS" --duration "${SECONDS_PER_RUN}s" --report-dir "$TMP/load" 2>"$TMP/load.log" \
-    || { tail -20 "$TMP/load.log" >&2; die "bpharness load failed"; }
-read -r rps p99 failures < <(python3 -c '
+run_oha() {
+    log "oha, round $1"
+    oha --no-tui -c "$USERS" -z "${SECONDS_PER_RUN}s" "$URL$PATH_" >"$TMP/oha.txt"
+    rps="$(awk '/Requests\/sec:/ {print $2}' "$TMP/oha.txt")"
+    p99="$(awk '$1 == "99.00%" && $2 == "in" { v = $3; u = $4; if (u == "secs" || u == "sec" || u == "s") v *= 1000; else if (u == "us" || u == "µs") v /= 1000; print v }' "$TMP/oha.txt" | head -n1)"
+    row oha "$1" "$rps" "$p99"
+}
+
+run_bpharness() {
+    log "bpharness load, round $1"
+    rm -rf "$TMP/load"
+    NO_COLOR=1 "$BPHARNESS" load --target "$URL" --token bench --profile scripts/bench-load/profile.yaml \
+        --users "$USERS" --duration "${SECONDS_PER_RUN}s" --report-dir "$TMP/load" 2>"$TMP/load.log" \
+        || { tail -20 "$TMP/load.log" >&2; die "bpharness load failed"; }
+    read -r rps p99 failures < <(python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))
 o = r["overall"]
 print(o["requests"] / r["duration_s"], o["latency"]["p99"] / 1000.0, o["failures"])' "$TMP/load/load.json")
-[[ "$failures" == "0" ]] || die "bpharness load counted $failures failures"
-row "bpharness_load" "$rps" "$p99"
+    [[ "$failures" == "0" ]] || die "bpharness load counted $failures failures"
+    row bpharness_load "$1" "$rps" "$p99"
+}
 
-log "oha"
-oha --no-tui -c "$USERS" -z "${SECONDS_PER_RUN}s" "$URL$PATH_" >"$TMP/oha.txt"
-rps="$(awk '/Requests\/sec:/ {print $2}' "$TMP/oha.txt")"
-p99="$(awk '$1 == "99.00%" && $2 == "in" { v = $3; u = $4; if (u == "secs" || u == "sec" || u == "s") v *= 1000; else if (u == "us" || u == "µs") v /= 1000; print v }' "$TMP/oha.txt" | head -n1)"
-row "oha" "$rps" "$p99"
+for ((round = 1; round <= ROUNDS; round++)); do
+    run_oha "$round"
+    run_bpharness "$round"
+done
 
 log "wrk"
 wrk --latency -t 2 -c "$USERS" -d "${SECONDS_PER_RUN}s" "$URL$PATH_" >"$TMP/wrk.txt"
 rps="$(awk '/^Requests\/sec:/ {print $2}' "$TMP/wrk.txt")"
 p99="$(awk '$1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms/, "", v) } else if (v ~ /s$/) { sub(/s/, "", v); v *= 1000 } print v }' "$TMP/wrk.txt")"
-row "wrk" "$rps" "$p99"
+row wrk 1 "$rps" "$p99"
 
 log "plain goose"
 "$GOOSE" "$URL" "$USERS" "$SECONDS_PER_RUN" >"$TMP/goose.txt" 2>"$TMP/goose.log" \
     || { tail -20 "$TMP/goose.log" >&2; die "plain goose failed"; }
 rps="$(sed -n 's/.* \([0-9.]*\) req\/s.*/\1/p' "$TMP/goose.txt")"
 p99="$(sed -n 's/.*p99 \([0-9.]*\) ms.*/\1/p' "$TMP/goose.txt")"
-row "plain_goose" "$rps" "$p99"
+row plain_goose 1 "$rps" "$p99"
 
 echo
-oha_rps="$(awk '$1 == "oha" {print $2}' "$TMP/rows")"
-awk -v base="$oha_rps" 'BEGIN { printf "%-16s %12s %10s %12s\n", "tool", "requests/s", "p99 ms", "vs oha" }
-     { printf "%-16s %12.0f %10.2f %12.2f\n", $1, $2, $3, (base > 0 ? $2 / base : 0) }' "$TMP/rows"
+awk 'BEGIN { printf "%-16s %6s %12s %10s\n", "tool", "round", "requests/s", "p99 ms" }
+     { printf "%-16s %6s %12.0f %10.2f\n", $1, $2, $3, $4 }' "$TMP/rows"
 echo
-load_rps="$(awk '$1 == "bpharness_load" {print $2}' "$TMP/rows")"
+# Per tool over its runs: mean requests/s and median p99.
+summary() {
+    awk -v t="$1" '$1 == t { n++; rps += $3; p[n] = $4 }
+        END {
+            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (p[j] < p[i]) { x = p[i]; p[i] = p[j]; p[j] = x }
+            median = (n % 2) ? p[(n + 1) / 2] : (p[n / 2] + p[n / 2 + 1]) / 2
+            printf "%.0f %.2f\n", rps / n, median
+        }' "$TMP/rows"
+}
+read -r oha_rps oha_p99 < <(summary oha)
+printf '%-16s %12s %14s %10s\n' tool requests/s "median p99 ms" "vs oha"
+for tool in bpharness_load oha wrk plain_goose; do
+    read -r rps p99 < <(summary "$tool")
+    awk -v t="$tool" -v r="$rps" -v p="$p99" -v o="$oha_rps" \
+        'BEGIN { printf "%-16s %12.0f %14.2f %10.2f\n", t, r, p, (o > 0 ? r / o : 0) }'
+done
+echo
+read -r load_rps load_p99 < <(summary bpharness_load)
 awk -v l="$load_rps" -v o="$oha_rps" \
     'BEGIN { printf "bpharness load: %.0f req/s, oha: %.0f req/s, ratio %.2f\n", l, o, (o > 0 ? l / o : 0) }'
+awk -v l="$load_p99" -v o="$oha_p99" \
+    'BEGIN { printf "bpharness load p99: %.2f ms, oha p99: %.2f ms, ratio %.2f\n", l, o, (o > 0 ? l / o : 0) }'
