@@ -18,7 +18,7 @@ use crate::api::{OPERATIONS, Operation, find_operation, match_operation};
 use crate::contract::SchemaSet;
 use crate::report::{
     CheckOutcome, CheckResult, Exchange, FORMAT_VERSION, Leak, Outcome, Reporter, RunEvent, RunReport, ScenarioResult,
-    Section, StepKind, StepResult, Summary,
+    Section, StepKind, StepResult, Summary, announce, emit,
 };
 use crate::runner::{Built, Ctx, Http, Ledger, RetryBudget, RunError, context, curl_line};
 use crate::target::{Target, TargetSpec};
@@ -303,22 +303,12 @@ pub async fn fuzz(
         other_bot_id: target.id("other_bot_id").map(str::to_string),
         other_workspace_id: target.id("other_workspace_id").map(str::to_string),
     };
-    let emit = |reporters: &mut [Box<dyn Reporter>], event: &RunEvent| {
-        for r in reporters.iter_mut() {
-            // A reporter that cannot write (closed pipe) must not stop the run.
-            let _ = r.on_event(event);
-        }
-    };
-    emit(
+    announce(
         reporters,
-        &RunEvent::RunStarted {
-            target: target.label(),
-            scenarios: operations.len(),
-        },
+        target.label(),
+        operations.len(),
+        target.describe().into_iter().chain(target.notices.iter().cloned()),
     );
-    for message in target.describe().into_iter().chain(target.notices.iter().cloned()) {
-        emit(reporters, &RunEvent::Notice { message });
-    }
     let exec = Arc::new(Exec {
         ctx,
         env,

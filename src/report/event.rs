@@ -33,3 +33,25 @@ pub enum RunEvent {
 pub trait Reporter: Send {
     fn on_event(&mut self, event: &RunEvent) -> std::io::Result<()>;
 }
+
+/// Hands `event` to every reporter. A reporter that cannot write (a closed pipe) does not
+/// stop the run.
+pub fn emit(reporters: &mut [Box<dyn Reporter>], event: &RunEvent) {
+    for r in reporters.iter_mut() {
+        let _ = r.on_event(event);
+    }
+}
+
+/// Opens a run (`run` and `fuzz` alike): `RunStarted` with the target's label and the
+/// number of scenarios, then one notice per line of what the target says of itself.
+pub fn announce(
+    reporters: &mut [Box<dyn Reporter>],
+    target: String,
+    scenarios: usize,
+    notices: impl IntoIterator<Item = String>,
+) {
+    emit(reporters, &RunEvent::RunStarted { target, scenarios });
+    for message in notices {
+        emit(reporters, &RunEvent::Notice { message });
+    }
+}

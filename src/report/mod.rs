@@ -17,7 +17,7 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-pub use self::event::{Reporter, RunEvent};
+pub use self::event::{Reporter, RunEvent, announce, emit};
 pub use self::html::write_html;
 pub use self::json::write_json;
 pub use self::jsonl::JsonLinesReporter;

@@ -16,6 +16,7 @@ use crate::api::OPERATIONS;
 use crate::contract::{SchemaError, SchemaSet};
 use crate::report::{
     CheckOutcome, FORMAT_VERSION, Leak, Outcome, Reporter, RunEvent, RunReport, ScenarioResult, SkipKind, Summary,
+    announce, emit,
 };
 use crate::scenario::{LoadOptions, LoadedScenario, ScenarioError, load_builtin, load_paths_with};
 use crate::target::{Target, TargetError, TargetSpec};
@@ -156,22 +157,12 @@ pub async fn run(
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let started = Instant::now();
     let (tx, mut rx) = mpsc::unbounded_channel::<RunEvent>();
-    let emit = |reporters: &mut [Box<dyn Reporter>], event: &RunEvent| {
-        for r in reporters.iter_mut() {
-            // A reporter that cannot write (closed pipe) must not stop the run.
-            let _ = r.on_event(event);
-        }
-    };
-    emit(
+    announce(
         reporters,
-        &RunEvent::RunStarted {
-            target: target.label(),
-            scenarios: scenarios.len(),
-        },
+        target.label(),
+        scenarios.len(),
+        target.describe().into_iter().chain(target.notices.iter().cloned()),
     );
-    for message in target.describe().into_iter().chain(target.notices.iter().cloned()) {
-        emit(reporters, &RunEvent::Notice { message });
-    }
 
     let semaphore = Arc::new(Semaphore::new(plan.jobs.max(1)));
     let mut set: JoinSet<(usize, ScenarioResult, Vec<Leak>)> = JoinSet::new();
