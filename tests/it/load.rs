@@ -87,6 +87,46 @@ async fn closed_model_counts_add_up_and_the_report_validates() {
     assert!(html.contains("<svg") && !html.contains("http://") && !html.contains("https://"));
 }
 
+/// README's first load example runs the default profile for seconds of writes, past what
+/// a bounded store keeps of a bot's messages: its reads must follow records the store
+/// still holds (a store of 40 messages stands in for the 20,000 of the default).
+#[tokio::test]
+async fn the_default_profile_reads_only_what_a_bounded_store_keeps() {
+    let _one_at_a_time = GOOSE.lock().await;
+    let argv = [
+        "bpharness",
+        "load",
+        "--users",
+        "4",
+        "--requests",
+        "1500",
+        "--duration",
+        "60s",
+    ];
+    let Sub::Load(args) = Cli::parse_from(argv).command else {
+        unreachable!("a load command line")
+    };
+    let mut plan = args.plan().map_err(|e| e.render()).expect("a valid plan");
+    plan.target.server.max_records = 40;
+    let r = run_load(&plan, None).await.expect("the load runs");
+    assert_eq!(r.overall.requests, 1500, "{:#?}", r.overall);
+    let written = r
+        .operations
+        .iter()
+        .find(|o| o.operation == "createMessage")
+        .map(|o| o.requests);
+    let read = r
+        .operations
+        .iter()
+        .find(|o| o.operation == "getMessage")
+        .map(|o| o.requests);
+    assert!(
+        written.unwrap_or(0) > 80 && read.unwrap_or(0) > 0,
+        "{written:?} {read:?}"
+    );
+    assert_eq!(r.overall.failures, 0, "{:#?}", r.operations);
+}
+
 #[tokio::test]
 async fn open_model_counts_add_up() {
     let r = load(&["--rate", "100/s", "--duration", "1s"]).await;
