@@ -35,7 +35,7 @@ pub fn tags_match(tags: &Tags, wanted: &Tags) -> bool {
 }
 
 /// The bot of a runtime request, already found by `x-bot-id` and checked against the
-/// token's grant (by the journal layer), left in the request's extensions for `BotCtx`.
+/// token's grant (by the journal, in the front door), left in the request's extensions for `BotCtx`.
 #[derive(Clone)]
 pub struct ResolvedBot(pub Arc<BotSpace>);
 

@@ -179,7 +179,7 @@ impl Refuser {
     }
 }
 
-/// Middleware (behind the auth layer, in front of every API route): now and then a 429.
+/// Middleware (behind the front door, in front of every API route): now and then a 429.
 pub async fn refuse_now_and_then(State(refuser): State<Arc<Refuser>>, req: Request, next: Next) -> Response {
     let token = req
         .headers()

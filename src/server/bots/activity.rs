@@ -1,4 +1,4 @@
-//! What happened to a bot: its log lines and its issues, written by the journal layer
+//! What happened to a bot: its log lines and its issues, written by the journal
 //! (`journal.rs`) and read by getBotLogs, listBotIssues and listBotIssueEvents.
 
 use std::collections::{BTreeMap, VecDeque};

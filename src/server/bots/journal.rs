@@ -1,10 +1,10 @@
-//! The journal layer: the one place where runtime traffic becomes bot activity.
+//! The journal: the one place where runtime traffic becomes bot activity.
 //!
-//! The front door calls it for every runtime route. For a request whose `x-bot-id` names an existing bot the
-//! token may act for, it appends one log line once the handler has answered (level `info`
-//! for a success, `warn` for a client error, `error` for `Runtime` failures and server
-//! errors), naming the user, conversation and workflow the request names in its path, query
-//! or JSON body. A `callAction` that fails with `Runtime` also opens or bumps the issue of
+//! The front door calls it for every runtime route. For a request whose `x-bot-id` names
+//! an existing bot the token may act for, it appends one log line once the handler has
+//! answered (level `info` for a success, `warn` for a client error, `error` for `Runtime`
+//! failures and server errors), naming the user, conversation and workflow the request
+//! names in its path, query or JSON body. A `callAction` that fails with `Runtime` also opens or bumps the issue of
 //! that action. Handlers know nothing of this.
 
 use std::collections::BTreeMap;

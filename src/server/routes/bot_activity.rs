@@ -1,5 +1,5 @@
 //! What happened to a bot (admin API): getBotLogs, getBotAnalytics, listBotIssues,
-//! deleteBotIssue, listBotIssueEvents. The data comes from the journal layer and the
+//! deleteBotIssue, listBotIssueEvents. The data comes from the journal and the
 //! bot's store, never from canned examples.
 
 use std::collections::BTreeSet;
