@@ -23,6 +23,8 @@ SECONDS_PER_RUN="${BENCH_SECONDS:-10}"
 ROUNDS="${BENCH_ROUNDS:-3}"
 USERS=64
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/lib/rounds.sh
+source "$ROOT/scripts/lib/rounds.sh"
 [[ "$SECONDS_PER_RUN" =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_SECONDS must be a whole number" >&2; exit 2; }
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_ROUNDS must be a positive whole number" >&2; exit 2; }
 log() { echo "bench: $*" >&2; }
@@ -50,8 +52,12 @@ GOOSE="$target_dir/release/examples/plain_goose"
 TMP="$(mktemp -d)"
 SERVER_PID=""
 cleanup() {
-    [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+    # The script's status, not that of the server stopped here (143): `set -e` must not
+    # end the trap at the `wait`.
+    local status=$?
+    [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
     rm -rf "$TMP"
+    exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -112,15 +118,7 @@ echo
 awk 'BEGIN { printf "%-16s %6s %12s %10s\n", "tool", "round", "requests/s", "p99 ms" }
      { printf "%-16s %6s %12.0f %10.2f\n", $1, $2, $3, $4 }' "$TMP/rows"
 echo
-# Per tool over its runs: mean requests/s and median p99.
-summary() {
-    awk -v t="$1" '$1 == t { n++; rps += $3; p[n] = $4 }
-        END {
-            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (p[j] < p[i]) { x = p[i]; p[i] = p[j]; p[j] = x }
-            median = (n % 2) ? p[(n + 1) / 2] : (p[n / 2] + p[n / 2 + 1]) / 2
-            printf "%.0f %.2f\n", rps / n, median
-        }' "$TMP/rows"
-}
+summary() { rounds_summary "$TMP/rows" "$1"; }
 read -r oha_rps oha_p99 < <(summary oha)
 printf '%-16s %12s %14s %10s\n' tool requests/s "median p99 ms" "vs oha"
 for tool in bpharness_load oha wrk plain_goose; do

@@ -27,6 +27,8 @@ CONNECTIONS=64
 THREADS=2
 TOKEN="bench-token"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/lib/rounds.sh
+source "$ROOT/scripts/lib/rounds.sh"
 
 if ! [[ "$SECONDS_PER_RUN" =~ ^[1-9][0-9]*$ ]]; then
     echo "error: BENCH_SECONDS must be a positive whole number of seconds, got '$SECONDS_PER_RUN'" >&2
@@ -198,15 +200,7 @@ echo
 awk 'BEGIN { printf "%-15s %6s %12s %12s %10s\n", "target", "round", "requests/s", "p99 ms", "non-2xx" }
      { printf "%-15s %6s %12.0f %12.2f %10s\n", $1, $2, $3, $4, $5 }' "$TMP/rows"
 echo
-# Per target over all rounds: mean requests/s and median p99.
-summary() {
-    awk -v t="$1" '$1 == t { n++; rps += $3; p[n] = $4 }
-        END {
-            for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (p[j] < p[i]) { x = p[i]; p[i] = p[j]; p[j] = x }
-            median = (n % 2) ? p[(n + 1) / 2] : (p[n / 2] + p[n / 2 + 1]) / 2
-            printf "%.0f %.2f\n", rps / n, median
-        }' "$TMP/rows"
-}
+summary() { rounds_summary "$TMP/rows" "$1"; }
 read -r bare_rps bare_p99 < <(summary bare_axum)
 read -r get_rps get_p99 < <(summary getUser)
 read -r post_rps post_p99 < <(summary createMessage)
