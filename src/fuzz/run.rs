@@ -20,7 +20,7 @@ use crate::report::{
     CheckOutcome, CheckResult, Exchange, FORMAT_VERSION, Leak, Outcome, Reporter, RunEvent, RunReport, ScenarioResult,
     Section, StepKind, StepResult, Summary, announce, emit,
 };
-use crate::runner::{Built, Ctx, Http, Ledger, RetryBudget, RunError, context, curl_line};
+use crate::runner::{Built, Ctx, Http, Ledger, Released, RetryBudget, RunError, context, curl_line, release_target};
 use crate::target::{Target, TargetSpec};
 
 use super::case::{Body, Case, Env, Intent, Phase, Scope};
@@ -423,18 +423,13 @@ pub async fn fuzz(
 
     // Cleanup: everything the run created, newest first.
     let mut leaks = cleanup(&exec).await;
-    let (label, embedded) = (target.label(), target.is_embedded());
-    let capabilities: Vec<String> = target.capabilities.present().into_iter().map(String::from).collect();
-    let missing_capabilities = target
-        .capabilities
-        .absent()
-        .into_iter()
-        .map(|(n, why)| (n.to_string(), why.to_string()))
-        .collect();
-    let (notices, mut lost) = target.release(&exec.ctx.http, &retry).await;
-    for message in notices {
-        emit(reporters, &RunEvent::Notice { message });
-    }
+    let Released {
+        label,
+        embedded,
+        capabilities,
+        missing_capabilities,
+        mut lost,
+    } = release_target(target, &exec.ctx.http, &retry, reporters).await;
     leaks.append(&mut lost);
 
     let scenarios = scenarios_of(&kept, &shrunk, &exec);

@@ -22,6 +22,7 @@ pub use self::http::{encode_component, encode_query};
 pub use self::redact::{MASK, Redactor};
 pub use self::retry::{RetryBudget, Verdict, Waited, retry_after};
 pub use self::run::{DEFAULT_MAX_RETRY_WAIT, RunError, RunPlan, load, run};
+pub(crate) use self::run::{Released, release_target};
 
 // What `load` reuses, so a step under load is built and checked as in a run.
 pub(crate) use self::checks::{Expectation, check_response, fail, pass};

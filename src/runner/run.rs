@@ -196,18 +196,13 @@ pub async fn run(
     while let Ok(event) = rx.try_recv() {
         emit(reporters, &event);
     }
-    let (label, embedded) = (target.label(), target.is_embedded());
-    let capabilities: Vec<String> = target.capabilities.present().into_iter().map(String::from).collect();
-    let missing_capabilities = target
-        .capabilities
-        .absent()
-        .into_iter()
-        .map(|(n, why)| (n.to_string(), why.to_string()))
-        .collect();
-    let (notices, mut lost) = target.release(&ctx.http, &retry).await;
-    for message in notices {
-        emit(reporters, &RunEvent::Notice { message });
-    }
+    let Released {
+        label,
+        embedded,
+        capabilities,
+        missing_capabilities,
+        mut lost,
+    } = release_target(target, &ctx.http, &retry, reporters).await;
     leaks.append(&mut lost);
     results.sort_by_key(|(i, _)| *i);
     let scenarios: Vec<ScenarioResult> = results.into_iter().map(|(_, r)| r).collect();
@@ -342,4 +337,42 @@ fn summarize(scenarios: &[ScenarioResult], covered: u64) -> Summary {
         }
     }
     s
+}
+
+/// What a run's report says of its target, and what releasing the target leaked.
+pub(crate) struct Released {
+    pub label: String,
+    pub embedded: bool,
+    pub capabilities: Vec<String>,
+    pub missing_capabilities: BTreeMap<String, String>,
+    pub lost: Vec<Leak>,
+}
+
+/// Ends a run's use of `target` (`run` and `fuzz` alike): notes what the report says of it,
+/// releases what was provisioned on it and tells the reporters what that did.
+pub(crate) async fn release_target(
+    target: Target,
+    http: &Http,
+    retry: &RetryBudget,
+    reporters: &mut [Box<dyn Reporter>],
+) -> Released {
+    let (label, embedded) = (target.label(), target.is_embedded());
+    let capabilities = target.capabilities.present().into_iter().map(String::from).collect();
+    let missing_capabilities = target
+        .capabilities
+        .absent()
+        .into_iter()
+        .map(|(n, why)| (n.to_string(), why.to_string()))
+        .collect();
+    let (notices, lost) = target.release(http, retry).await;
+    for message in notices {
+        emit(reporters, &RunEvent::Notice { message });
+    }
+    Released {
+        label,
+        embedded,
+        capabilities,
+        missing_capabilities,
+        lost,
+    }
 }
